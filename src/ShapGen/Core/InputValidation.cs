@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShapGen;
+
+/// <summary>
+/// Checks user tensors before any work (a libtorch error inside autograd aborts the process), with messages that
+/// name the argument, the input, the expected and the actual value.
+/// </summary>
+public static class InputValidation
+{
+    /// <summary>Formats a shape as <c>[3, 1, 28, 28]</c>.</summary>
+    public static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
+
+    /// <summary>Names input <paramref name="index"/> for messages: <c>input 1 ('image')</c>.</summary>
+    public static string InputName(int index, IReadOnlyList<string>? names) =>
+        names is not null && index < names.Count ? $"input {index} ('{names[index]}')" : $"input {index}";
+
+    /// <summary>
+    /// Checks a batch of model inputs: count, not disposed, floating point, at least one row, equal batch sizes,
+    /// per-sample shapes (when given), device (when given), and finiteness.
+    /// </summary>
+    /// <param name="tensors">One batched tensor per model input.</param>
+    /// <param name="argument">The argument name for messages, e.g. <c>inputs</c> or <c>background</c>.</param>
+    /// <param name="inputCount">How many inputs the model takes.</param>
+    /// <param name="sampleShapes">Expected per-sample shape of each input, or null to skip the check.</param>
+    /// <param name="device">The model's device, or null to skip the check.</param>
+    /// <param name="names">Input names for messages, or null.</param>
+    /// <returns>The common batch size.</returns>
+    public static long CheckBatch(Tensor[]? tensors, string argument, int inputCount,
+                                  IReadOnlyList<long[]>? sampleShapes = null, Device? device = null,
+                                  IReadOnlyList<string>? names = null)
+    {
+        if (tensors is null)
+            throw new ArgumentNullException(argument);
+        if (tensors.Length != inputCount)
+            throw new ArgumentException(
+                $"The model takes {inputCount} input(s); '{argument}' has {tensors.Length} tensor(s).", argument);
+        long batch = -1;
+        for (int i = 0; i < tensors.Length; i++)
+        {
+            var t = tensors[i];
+            string what = $"'{argument}' {InputName(i, names)}";
+            if (t is null)
+                throw new ArgumentNullException(argument, $"{what} is null.");
+            if (t.IsInvalid)
+                throw new ObjectDisposedException(argument, $"{what} has been disposed.");
+            if (!t.is_floating_point())
+                throw new ArgumentException($"{what} must be a floating-point tensor; it is {t.dtype}.", argument);
+            if (t.dim() < 1)
+                throw new ArgumentException($"{what} must have a batch dimension; it is a scalar.", argument);
+            if (t.shape[0] == 0)
+                throw new ArgumentException($"{what} is empty: it has 0 rows (shape {Format(t.shape)}).", argument);
+            if (batch >= 0 && t.shape[0] != batch)
+                throw new ArgumentException(
+                    $"{what} has {t.shape[0]} rows but input 0 has {batch}: every input needs the same batch size.", argument);
+            batch = t.shape[0];
+            if (sampleShapes is not null)
+            {
+                var expected = sampleShapes[i];
+                var actual = t.shape.Skip(1).ToArray();
+                if (!expected.SequenceEqual(actual))
+                    throw new ArgumentException(
+                        $"{what} has per-sample shape {Format(actual)}; expected {Format(expected)} " +
+                        $"(full shape {Format(t.shape)}, expected [N, {string.Join(", ", expected)}]).", argument);
+            }
+            if (device is not null && t.device.ToString() != device.ToString())
+                throw new ArgumentException(
+                    $"{what} is on {t.device}; the model is on {device}. Move it with .to(device) first.", argument);
+            using var finite = isfinite(t).all();
+            if (!finite.item<bool>())
+                throw new ArgumentException($"{what} contains NaN or infinite values.", argument);
+        }
+        return batch;
+    }
+
+    /// <summary>Per-sample shapes of a batch: the shape of each tensor without its first dimension.</summary>
+    public static long[][] SampleShapes(Tensor[] tensors) => tensors.Select(t => t.shape.Skip(1).ToArray()).ToArray();
+}
