@@ -13,7 +13,8 @@ namespace ShapGen;
 /// Reads and writes NumPy <c>.npy</c> files (format version 1.0 written; 1.0, 2.0 and 3.0 read), byte for byte as
 /// <c>numpy.save</c> writes them: the magic <c>\x93NUMPY</c>, version 1.0, a little-endian header length, and a
 /// Python dict header <c>{'descr': '&lt;f4', 'fortran_order': False, 'shape': (3, 4), }</c> padded with spaces and
-/// a final newline so that the data starts at a multiple of 64 bytes.
+/// a final newline so that the data starts at a multiple of 64 bytes (numpy ≥ 1.23 also leaves room for the growth axis to
+/// reach 21 digits; so does this writer).
 /// </summary>
 public static partial class Npy
 {
@@ -22,6 +23,9 @@ public static partial class Npy
 
     /// <summary>Alignment of the data start, as numpy uses.</summary>
     public const int Alignment = 64;
+
+    /// <summary>numpy's spare header room: the growth axis (first, or last in Fortran order) may reach this many digits.</summary>
+    public const int GrowthAxisMaxDigits = 21;
 
     /// <summary>Writes a tensor (any device; not disposed) to a .npy file.</summary>
     public static void Save(string path, Tensor tensor)
@@ -64,7 +68,10 @@ public static partial class Npy
         };
         string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortranOrder ? "True" : "False") +
                       ", 'shape': " + shapeText + ", }";
-        byte[] text = Encoding.ASCII.GetBytes(dict);
+        // numpy (format.py, GROWTH_AXIS_MAX_DIGITS = 21) leaves room for the growth axis to reach 21 digits.
+        int growth = shape.Length == 0 ? 0 : Math.Max(0, GrowthAxisMaxDigits -
+            shape[fortranOrder ? ^1 : 0].ToString(CultureInfo.InvariantCulture).Length);
+        byte[] text = Encoding.ASCII.GetBytes(dict + new string(' ', growth));
         int prefix = 6 + 2 + 2;
         int major = 1;
         int total = RoundUp(prefix + text.Length + 1, Alignment);
