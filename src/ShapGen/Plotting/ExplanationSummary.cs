@@ -103,7 +103,7 @@ public static class ExplanationSummary
                         ? Regions(row, shape, r)
                         : Features(row, shape);
                     var top = items.OrderByDescending(t => Math.Abs(t.Value)).ThenBy(t => t.Order).Take(options.TopK).ToList();
-                    string what = options.RegionSize is { } rs && shape.Length >= 2 ? $"{rs}×{rs} regions" : "features";
+                    string what = options.RegionSize is { } rs && shape.Length >= 2 ? $"{rs}x{rs} regions" : "features";
                     sb.AppendLine(CultureInfo.InvariantCulture, $"    {name} {InputValidation.Format(shape)}, top {top.Count} {what} by |attribution|:");
                     int width = top.Count == 0 ? 0 : top.Max(t => Signed(t.Value).Length);
                     foreach (var t in top)

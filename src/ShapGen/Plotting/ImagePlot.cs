@@ -355,14 +355,13 @@ public static class ImagePlot
             }
         }
         var bar = layout.ColorBar;
-        double[] ticks = variances ? new[] { 0, 0.5, 1.0 } : new[] { -1, -0.5, 0, 0.5, 1.0 };
         using var tickPaint = new SKPaint { Color = new SKColor(80, 80, 80), StrokeWidth = 1, IsAntialias = false };
-        foreach (double f in ticks)
+        foreach (double value in Ticks(scale, variances))
         {
-            double x01 = variances ? f : (f + 1) / 2;
+            double x01 = scale > 0 ? (variances ? value / scale : (value / scale + 1) / 2) : (variances ? 0 : 0.5);
             int x = bar.Left + (int)Math.Round(x01 * (bar.Width - 1));
             canvas.DrawLine(x, bar.Bottom, x, bar.Bottom + 4, tickPaint);
-            string text = FormatTick(f * scale);
+            string text = FormatTick(value);
             float w = paint.MeasureText(text);
             var r = layout.ColorBarTicks;
             Centered(canvas, paint, text, new SKRectI((int)(x - w), r.Top + 4, (int)(x + w), r.Bottom));
@@ -396,14 +395,22 @@ public static class ImagePlot
         canvas.Restore();
     }
 
-    internal static string FormatTick(double value)
+    /// <summary>Round tick values (1, 2, 2.5 or 5 × 10^k apart, about five of them) within the scale, zero included.</summary>
+    internal static double[] Ticks(double scale, bool fromZero)
     {
-        if (value == 0) return "0";
-        double abs = Math.Abs(value);
-        return abs is >= 1e-3 and < 1e5
-            ? value.ToString("0.###", CultureInfo.InvariantCulture) is var s && s != "0" && s != "-0" ? s : value.ToString("G3", CultureInfo.InvariantCulture)
-            : value.ToString("0.##E+0", CultureInfo.InvariantCulture);
+        if (!(scale > 0) || double.IsInfinity(scale)) return new[] { 0.0 };
+        double raw = scale / 2.5;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        double f = raw / magnitude;
+        double step = magnitude * (f < 1.5 ? 1 : f < 2.25 ? 2 : f < 3.5 ? 2.5 : f < 7.5 ? 5 : 10);
+        int count = (int)Math.Floor(scale / step * (1 + 1e-9));
+        return Enumerable.Range(fromZero ? 0 : -count, fromZero ? count + 1 : 2 * count + 1)
+            .Select(k => k == 0 ? 0 : Math.Round(k * step / magnitude, 6) * magnitude)
+            .ToArray();
     }
+
+    internal static string FormatTick(double value) =>
+        value == 0 ? "0" : value.ToString("G4", CultureInfo.InvariantCulture);
 
     private static (double Min, double Max) MinMax(double[] values)
     {

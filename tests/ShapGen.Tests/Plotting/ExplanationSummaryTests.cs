@@ -44,7 +44,7 @@ public sealed class ExplanationSummaryTests
         string text = ExplanationSummary.Format(e, new ExplanationSummaryOptions { TopK = 2, RegionSize = 2 });
         Assert.Contains("rank 0: output 2 '2': E[f] = 0.3, sum of attributions = -3, E[f] + sum = -2.7", text);
         var lines = text.Split('\n').Select(l => l.Trim()).ToArray();
-        int head = Array.FindIndex(lines, l => l.Contains("top 2 2×2 regions"));
+        int head = Array.FindIndex(lines, l => l.Contains("top 2 2x2 regions"));
         Assert.Equal("-4  at rows 2-3, cols 2-3", lines[head + 1]);
         Assert.Equal("+1  at rows 0-1, cols 0-1", lines[head + 2]);
     }

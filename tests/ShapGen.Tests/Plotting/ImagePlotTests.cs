@@ -226,6 +226,22 @@ public sealed class ImagePlotTests
         Assert.Equal(7.0, ImagePlot.ScaleOf(new[] { 7.0 }), 12);
     }
 
+    [Theory]
+    [InlineData(0.454, false, new[] { -0.4, -0.2, 0, 0.2, 0.4 })]
+    [InlineData(5.49, false, new[] { -4.0, -2, 0, 2, 4 })]
+    [InlineData(1.0, false, new[] { -1.0, -0.5, 0, 0.5, 1 })]
+    [InlineData(1.0, true, new[] { 0, 0.5, 1 })]
+    [InlineData(0.0031, true, new[] { 0, 0.001, 0.002, 0.003 })]
+    [InlineData(0.0, false, new[] { 0.0 })]
+    public void Colour_bar_ticks_are_round_numbers_within_the_scale(double scale, bool fromZero, double[] expected)
+    {
+        var ticks = ImagePlot.Ticks(scale, fromZero);
+        Assert.Equal(expected.Length, ticks.Length);
+        for (int i = 0; i < ticks.Length; i++) Assert.Equal(expected[i], ticks[i], 12);
+        Assert.Equal("0.2", ImagePlot.FormatTick(0.2));
+        Assert.Equal("-4", ImagePlot.FormatTick(-4));
+    }
+
     [Fact]
     public void One_scale_for_the_whole_figure_set_by_the_largest_values_anywhere()
     {
