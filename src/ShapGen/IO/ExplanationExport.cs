@@ -87,6 +87,62 @@ public static class ExplanationExport
         Npz.SaveArrays(path, ToArrays(explanation, layout), compress);
     }
 
+    /// <summary>
+    /// Reads an explanation written by <see cref="SaveNpz"/> (either layout, told by its <c>layout</c> array) back
+    /// into a new <see cref="Explanation"/> of CPU tensors; the caller disposes it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file lacks the arrays an exported explanation has.</exception>
+    public static Explanation LoadNpz(string path)
+    {
+        var arrays = Npz.LoadArrays(path);
+        NpyArray Need(string name) => arrays.TryGetValue(name, out var a) ? a
+            : throw new InvalidDataException($"'{path}' has no array '{name}': it was not written by ExplanationExport.SaveNpz.");
+        string layoutName = Need("layout").ToStrings().FirstOrDefault() ?? "";
+        var layout = layoutName switch
+        {
+            "per_input" => ShapLayout.PerInput,
+            "legacy_per_output" => ShapLayout.LegacyPerOutput,
+            _ => throw new InvalidDataException($"'{path}' names an unknown layout '{layoutName}'."),
+        };
+        using var scope = NewDisposeScope();
+        Tensor[][] values;
+        Tensor[][]? variances = null;
+        if (layout == ShapLayout.PerInput)
+        {
+            int inputs = 0;
+            while (arrays.ContainsKey($"values_{inputs}")) inputs++;
+            if (inputs == 0) throw new InvalidDataException($"'{path}' has no 'values_0' array.");
+            Tensor[][] Split(string prefix)
+            {
+                var perInput = Enumerable.Range(0, inputs).Select(i => Need($"{prefix}_{i}").ToTensor()).ToArray();
+                int outputs = (int)perInput[0].shape[^1];
+                return Enumerable.Range(0, outputs)
+                    .Select(o => perInput.Select(t => t.select(-1, o).contiguous()).ToArray()).ToArray();
+            }
+            values = Split("values");
+            if (arrays.ContainsKey("variances_0")) variances = Split("variances");
+        }
+        else
+        {
+            int outputs = 0, inputs = 0;
+            while (arrays.ContainsKey($"values_{outputs}_0")) outputs++;
+            while (arrays.ContainsKey($"values_0_{inputs}")) inputs++;
+            if (outputs == 0) throw new InvalidDataException($"'{path}' has no 'values_0_0' array.");
+            Tensor[][] Read(string prefix) => Enumerable.Range(0, outputs)
+                .Select(o => Enumerable.Range(0, inputs).Select(i => Need($"{prefix}_{o}_{i}").ToTensor()).ToArray()).ToArray();
+            values = Read("values");
+            if (arrays.ContainsKey("variances_0_0")) variances = Read("variances");
+        }
+        var expected = Need("expected_values").ToTensor();
+        var indexes = arrays.TryGetValue("output_indexes", out var idx) ? idx.ToTensor() : null;
+        var labels = arrays.TryGetValue("labels", out var lab) ? lab.ToStrings() : null;
+        foreach (var t in values.SelectMany(r => r)) t.MoveToOuterDisposeScope();
+        if (variances is not null) foreach (var t in variances.SelectMany(r => r)) t.MoveToOuterDisposeScope();
+        expected.MoveToOuterDisposeScope();
+        indexes?.MoveToOuterDisposeScope();
+        return new Explanation(values, expected, variances, indexes, labels);
+    }
+
     /// <summary>Writes an explanation as an .npz archive to a stream.</summary>
     public static void WriteNpz(Explanation explanation, Stream stream, ShapLayout layout, bool compress = false) =>
         Npz.Write(stream, ToArrays(explanation, layout), compress);

@@ -111,6 +111,13 @@ public sealed class NpyArray
         _ => throw new NotSupportedException($"NumPy has no dtype for {type}; convert the tensor (e.g. to float32) first."),
     };
 
+    /// <summary>True when <see cref="ToTensor"/> can convert arrays of this NumPy descriptor.</summary>
+    public static bool HasTensorType(string descr)
+    {
+        try { ScalarTypeOf(descr); return true; }
+        catch (NotSupportedException) { return false; }
+    }
+
     /// <summary>The TorchSharp dtype of a NumPy descriptor, e.g. <c>|u1</c> → <c>Byte</c>.</summary>
     /// <exception cref="NotSupportedException">The dtype has no TorchSharp equivalent.</exception>
     public static ScalarType ScalarTypeOf(string descr)

@@ -79,14 +79,19 @@ public static class Npz
         return result;
     }
 
-    /// <summary>Reads every array of an .npz file into new CPU tensors; the caller owns (and disposes) them.</summary>
+    /// <summary>
+    /// Reads every numeric array of an .npz file into new CPU tensors; the caller owns (and disposes) them. Arrays
+    /// with no tensor dtype (strings such as an exported explanation's <c>labels</c>, unsigned 16–64-bit integers)
+    /// are left out: read those with <see cref="LoadArrays"/>.
+    /// </summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
         var arrays = LoadArrays(path);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var (name, array) in arrays) result[name] = array.ToTensor();
+            foreach (var (name, array) in arrays)
+                if (NpyArray.HasTensorType(array.Descr)) result[name] = array.ToTensor();
         }
         catch
         {
