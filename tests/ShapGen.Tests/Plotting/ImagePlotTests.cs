@@ -320,6 +320,30 @@ public sealed class ImagePlotTests
     }
 
     [Fact]
+    public void Attributions_of_an_inner_layer_may_be_coarser_than_the_image()
+    {
+        using var scope = NewDisposeScope();
+        // 16 channels of 4×4 (channels-first: neither dimension 1 nor 3 is 1 or 3) over an 8×8 image: each attribution
+        // cell covers 2×2 image pixels. Cell (1, 0) sums to +16 (the scale), cell (2, 3) to −16, the rest to 0.
+        var a = zeros(1, 16, 4, 4);
+        a[0, .., 1, 0] = tensor(1f);
+        a[0, .., 2, 3] = tensor(-1f);
+        using var bitmap = ImagePlot.Render(new[] { a }, GradientImages(1), Small with { MaxValue = 16 });
+        var layout = new ImagePlotLayout(1, 1, H, W, hasTitles: false, Small);
+        var panel = layout.Panel(0, 1);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+            {
+                var (px, py) = Center(panel, y, x);
+                double gray = (x + 8.0 * y) / 63, paper = 255 * (0.85 + 0.15 * gray);
+                var c = bitmap.GetPixel(px, py);
+                if (y / 2 == 1 && x / 2 == 0) AssertColor(c, 255, 0, 0.318 * 255, $"({y},{x})");
+                else if (y / 2 == 2 && x / 2 == 3) AssertColor(c, 0, 0.541 * 255, 0.984 * 255, $"({y},{x})");
+                else AssertColor(c, paper, paper, paper, $"({y},{x})");
+            }
+    }
+
+    [Fact]
     public void Save_writes_a_png_file()
     {
         using var scope = NewDisposeScope();
