@@ -46,6 +46,26 @@ public static class Idx
     /// <exception cref="InvalidDataException">The file is not an IDX file.</exception>
     public static Tensor Read(string path) => ReadCore(path, null, null, null);
 
+    /// <summary>
+    /// Finds an MNIST/Fashion-MNIST image and label file pair of one split in a folder: names containing
+    /// <c>{split}-images-idx3-ubyte</c> and <c>{split}-labels-idx1-ubyte</c>, with or without a prefix
+    /// (<c>mnist-</c>) or <c>.gz</c>. Returns null when either is missing.
+    /// </summary>
+    /// <param name="directory">The folder to look in (not searched recursively).</param>
+    /// <param name="split"><c>t10k</c> (test, the default) or <c>train</c>.</param>
+    public static (string Images, string Labels)? Find(string directory, string split = "t10k")
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(split);
+        if (!Directory.Exists(directory)) return null;
+        string? Pick(string kind) => Directory.EnumerateFiles(directory)
+            .Where(f => Path.GetFileName(f).Contains($"{split}-{kind}", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(f => Path.GetFileName(f).Length).ThenBy(f => f, StringComparer.Ordinal)
+            .FirstOrDefault();
+        string? images = Pick("images-idx3-ubyte"), labels = Pick("labels-idx1-ubyte");
+        return images is null || labels is null ? null : (images, labels);
+    }
+
     private static Tensor ReadChecked(string path, int magic, string what, int? count)
     {
         if (count is < 0)

@@ -168,7 +168,7 @@ public static class ImagePlot
         {
             string what = $"{argument}[{o}]";
             if (maps[o] is null) throw new ArgumentNullException(argument, $"'{what}' is null.");
-            if (!maps[o].is_floating_point())
+            if (!maps[o].IsInvalid && !maps[o].is_floating_point())
                 throw new ArgumentException($"'{what}' must be floating point; it is {maps[o].dtype}.", argument);
             data[o] = ImageData.From(maps[o], options.Layout, what);
             if (data[o].N != image.N)

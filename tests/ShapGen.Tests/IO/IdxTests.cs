@@ -56,6 +56,17 @@ public sealed class IdxTests
     }
 
     [Fact]
+    public void Find_locates_the_pair_of_a_split_in_a_folder()
+    {
+        var found = Idx.Find(NpyNpzTests.DataDir);
+        Assert.NotNull(found);
+        Assert.Equal(Images, found.Value.Images);
+        Assert.Equal(Labels, found.Value.Labels);
+        Assert.Null(Idx.Find(NpyNpzTests.DataDir, "train"));
+        Assert.Null(Idx.Find(Path.Combine(NpyNpzTests.DataDir, "no-such-folder")));
+    }
+
+    [Fact]
     public void Wrong_kind_of_file_is_rejected_with_its_magic_number()
     {
         var ex = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(Labels));

@@ -61,6 +61,8 @@ public sealed class NpyNpzTests
     [InlineData(ScalarType.Int64, "<i8")]
     [InlineData(ScalarType.Int32, "<i4")]
     [InlineData(ScalarType.Bool, "|b1")]
+    [InlineData(ScalarType.Float16, "<f2")]
+    [InlineData(ScalarType.Int8, "|i1")]
     public void Tensors_map_to_little_endian_numpy_dtypes(ScalarType type, string descr)
     {
         using var scope = NewDisposeScope();
@@ -71,6 +73,9 @@ public sealed class NpyNpzTests
         var bytes = Bytes(array);
         Assert.Equal(0, (bytes.Length - array.Data.Length) % 64);
         Assert.Contains($"'descr': '{descr}'", Encoding.ASCII.GetString(bytes, 0, bytes.Length - array.Data.Length));
+        using var back = Npy.Read(new MemoryStream(bytes)).ToTensor();
+        Assert.Equal(type, back.dtype);
+        Assert.Equal(t.bytes.ToArray(), back.bytes.ToArray());
     }
 
     [Fact]
