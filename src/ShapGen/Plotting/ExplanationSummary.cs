@@ -53,8 +53,8 @@ public static class ExplanationSummary
         int k = explanation.OutputCount;
         if (explanation.OutputIndexes is { } idx)
         {
-            using var cpu = idx.detach().cpu().to_type(int64).contiguous();
-            ranked = cpu.data<long>().ToArray();
+            using var scope = NewDisposeScope();
+            ranked = idx.detach().cpu().to_type(int64).contiguous().data<long>().ToArray();
         }
         var values = new double[k][][];
         var shapes = new long[explanation.InputCount][];
@@ -99,11 +99,10 @@ public static class ExplanationSummary
                     int per = values[o][i].Length / samples;
                     var row = new ArraySegment<double>(values[o][i], n * per, per);
                     string name = InputValidation.InputName(i, options.InputNames);
-                    var items = options.RegionSize is { } r && shape.Length >= 2
-                        ? Regions(row, shape, r)
-                        : Features(row, shape);
-                    var top = items.OrderByDescending(t => Math.Abs(t.Value)).ThenBy(t => t.Order).Take(options.TopK).ToList();
-                    string what = options.RegionSize is { } rs && shape.Length >= 2 ? $"{rs}x{rs} regions" : "features";
+                    bool regions = options.RegionSize is not null && shape.Length >= 2;
+                    var (scores, where) = regions ? Regions(row, shape, options.RegionSize!.Value) : Features(row, shape);
+                    var top = TopByMagnitude(scores, options.TopK).Select(j => (Value: scores[j], Where: where(j))).ToList();
+                    string what = regions ? $"{options.RegionSize}x{options.RegionSize} regions" : "features";
                     sb.AppendLine(CultureInfo.InvariantCulture, $"    {name} {InputValidation.Format(shape)}, top {top.Count} {what} by |attribution|:");
                     int width = top.Count == 0 ? 0 : top.Max(t => Signed(t.Value).Length);
                     foreach (var t in top)
@@ -114,9 +113,17 @@ public static class ExplanationSummary
         return sb.ToString();
     }
 
-    private static IEnumerable<(double Value, string Where, int Order)> Features(ArraySegment<double> row, long[] shape)
+    /// <summary>Indexes of the k largest |scores|, largest first, ties in index order (NaN last); formats nothing.</summary>
+    private static int[] TopByMagnitude(double[] scores, int k) =>
+        Enumerable.Range(0, scores.Length)
+            .OrderByDescending(j => double.IsNaN(scores[j]) ? -1 : Math.Abs(scores[j]))
+            .ThenBy(j => j)
+            .Take(k)
+            .ToArray();
+
+    private static (double[] Scores, Func<int, string> Where) Features(ArraySegment<double> row, long[] shape)
     {
-        for (int j = 0; j < row.Count; j++)
+        string Where(int j)
         {
             var index = new long[shape.Length];
             long rest = j;
@@ -125,11 +132,12 @@ public static class ExplanationSummary
                 index[d] = rest % shape[d];
                 rest /= shape[d];
             }
-            yield return (row[j], InputValidation.Format(index), j);
+            return InputValidation.Format(index);
         }
+        return (row.ToArray(), Where);
     }
 
-    private static IEnumerable<(double Value, string Where, int Order)> Regions(ArraySegment<double> row, long[] shape, int size)
+    private static (double[] Scores, Func<int, string> Where) Regions(ArraySegment<double> row, long[] shape, int size)
     {
         int h = (int)shape[^2], w = (int)shape[^1];
         int planes = row.Count / (h * w);
@@ -139,18 +147,17 @@ public static class ExplanationSummary
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
                     sums[y / size * colsOfRegions + x / size] += row[(p * h + y) * w + x];
-        for (int ry = 0; ry < rowsOfRegions; ry++)
-            for (int rx = 0; rx < colsOfRegions; rx++)
-            {
-                int y0 = ry * size, x0 = rx * size;
-                int y1 = Math.Min(h, y0 + size) - 1, x1 = Math.Min(w, x0 + size) - 1;
-                yield return (sums[ry * colsOfRegions + rx], $"rows {y0}-{y1}, cols {x0}-{x1}", ry * colsOfRegions + rx);
-            }
+        string Where(int j)
+        {
+            int y0 = j / colsOfRegions * size, x0 = j % colsOfRegions * size;
+            return $"rows {y0}-{Math.Min(h, y0 + size) - 1}, cols {x0}-{Math.Min(w, x0 + size) - 1}";
+        }
+        return (sums, Where);
     }
 
     private static double[] ToHost(Tensor t)
     {
-        using var cpu = t.detach().cpu().to_type(float64).contiguous();
-        return cpu.data<double>().ToArray();
+        using var scope = NewDisposeScope();
+        return t.detach().cpu().to_type(float64).contiguous().data<double>().ToArray();
     }
 }

@@ -144,8 +144,8 @@ public static class ImagePlot
         if (options.ColumnLabels is not null || options.PanelLabels is not null) return options;
         if (explanation.OutputIndexes is { } indexes)
         {
-            using var cpu = indexes.detach().cpu().to_type(int64).contiguous();
-            long[] flat = cpu.data<long>().ToArray();
+            long[] flat;
+            using (NewDisposeScope()) flat = indexes.detach().cpu().to_type(int64).contiguous().data<long>().ToArray();
             int k = (int)indexes.shape[1];
             var panels = Enumerable.Range(0, (int)indexes.shape[0])
                 .Select(n => (IReadOnlyList<string>)Enumerable.Range(0, k).Select(r => explanation.LabelOf(flat[n * k + r])).ToArray())
