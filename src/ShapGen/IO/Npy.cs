@@ -96,6 +96,7 @@ public static partial class Npy
 
     /// <summary>Reads one .npy array from a stream (format versions 1.0, 2.0 and 3.0).</summary>
     /// <exception cref="InvalidDataException">The stream is not a .npy file or its header is malformed.</exception>
+    /// <exception cref="NotSupportedException">The dtype is an object (pickled), datetime or other non-fixed-size one.</exception>
     public static NpyArray Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
@@ -126,7 +127,13 @@ public static partial class Npy
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
         var (descr, fortran, shape) = ParseHeader(header);
         long count = shape.Aggregate(1L, (a, b) => a * b);
-        int itemSize = new NpyArray(descr, new long[] { 0 }, Array.Empty<byte>()).ItemSize;
+        int itemSize;
+        try { itemSize = new NpyArray(descr, new long[] { 0 }, Array.Empty<byte>()).ItemSize; }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException(
+                $"The .npy dtype '{descr}' is not supported (object, datetime and structured arrays are not): {e.Message}", e);
+        }
         var data = new byte[checked(count * itemSize)];
         stream.ReadExactly(data);
         return new NpyArray(descr, shape, data, fortran);

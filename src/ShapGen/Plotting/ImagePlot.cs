@@ -184,7 +184,9 @@ public static class ImagePlot
         var sums = data.Select(d => d.ChannelSum()).ToArray();
         double scale = options.MaxValue ?? ScaleOf(sums.SelectMany(s => s), options.Percentile);
         if (!(scale >= 0) || double.IsInfinity(scale))
-            throw new ArgumentOutOfRangeException(nameof(options), scale, "MaxValue must be a finite, non-negative number.");
+            throw new ArgumentOutOfRangeException(nameof(options), scale, options.MaxValue is null
+                ? $"The colour scale came out as {scale}: '{argument}' holds infinite values. Set ImagePlotOptions.MaxValue."
+                : "MaxValue must be a finite, non-negative number.");
 
         bool hasTitles = options.ColumnLabels is not null || options.PanelLabels is not null || options.RowLabels is not null;
         var layout = new ImagePlotLayout(rows, outputs, image.H, image.W, hasTitles, options);

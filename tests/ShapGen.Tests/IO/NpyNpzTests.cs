@@ -182,6 +182,9 @@ public sealed class NpyNpzTests
     public void Bad_files_and_unsupported_dtypes_fail_clearly()
     {
         Assert.Throws<InvalidDataException>(() => Npy.Read(new MemoryStream(Encoding.ASCII.GetBytes("not a numpy file"))));
+        var objectHeader = Npy.FormatHeader("|O", new long[] { 2 }, false);
+        var obj = Assert.Throws<NotSupportedException>(() => Npy.Read(new MemoryStream(objectHeader)));
+        Assert.Contains("'|O'", obj.Message);
         var strings = NpyArray.FromStrings(new[] { "a" });
         Assert.Throws<NotSupportedException>(() => strings.ToTensor());
         using var bf = zeros(2, dtype: ScalarType.BFloat16);
