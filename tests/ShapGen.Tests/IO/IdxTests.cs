@@ -12,7 +12,7 @@ public sealed class IdxTests
     private static string Images => Path.Combine(NpyNpzTests.DataDir, "mnist-t10k-images-idx3-ubyte.gz");
     private static string Labels => Path.Combine(NpyNpzTests.DataDir, "mnist-t10k-labels-idx1-ubyte.gz");
 
-    [Fact]
+    [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Mnist_test_labels_are_10000_digits_starting_7_2_1_0_4()
     {
         using var labels = Idx.ReadLabels(Labels);
@@ -23,7 +23,7 @@ public sealed class IdxTests
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), values.Distinct().OrderBy(v => v));
     }
 
-    [Fact]
+    [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Mnist_test_images_are_10000_uint8_28_by_28()
     {
         using var images = Idx.ReadImages(Images);
@@ -33,7 +33,7 @@ public sealed class IdxTests
         Assert.Equal(255, images.max().item<byte>());
     }
 
-    [Fact]
+    [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Uncompressed_files_and_counts_read_the_same_data()
     {
         string raw = Path.GetTempFileName();
@@ -55,7 +55,7 @@ public sealed class IdxTests
         }
     }
 
-    [Fact]
+    [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Find_locates_the_pair_of_a_split_in_a_folder()
     {
         var found = Idx.Find(NpyNpzTests.DataDir);
@@ -66,7 +66,7 @@ public sealed class IdxTests
         Assert.Null(Idx.Find(Path.Combine(NpyNpzTests.DataDir, "no-such-folder")));
     }
 
-    [Fact]
+    [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Wrong_kind_of_file_is_rejected_with_its_magic_number()
     {
         var ex = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(Labels));

@@ -11,11 +11,7 @@ namespace ShapGen.Tests.IO;
 
 public sealed class NpyNpzTests
 {
-    /// <summary>The shared real-data folder: $SHAPGEN_DATA, else ../shared/data beside the repository root.</summary>
-    internal static string DataDir =>
-        Environment.GetEnvironmentVariable("SHAPGEN_DATA") is { Length: > 0 } dir
-            ? dir
-            : Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data"));
+    internal static string DataDir => SharedData.Dir;
 
     private static string BinaryMnist => Path.Combine(DataDir, "binary-mnist.npz");
 
@@ -78,7 +74,7 @@ public sealed class NpyNpzTests
         Assert.Equal(t.bytes.ToArray(), back.bytes.ToArray());
     }
 
-    [Fact]
+    [SharedDataFact("binary-mnist.npz")]
     public void Numpys_own_files_are_rewritten_byte_for_byte()
     {
         // binary-mnist.npz was written by numpy: re-encoding each array (header and data) must reproduce it exactly.
@@ -95,7 +91,7 @@ public sealed class NpyNpzTests
         }
     }
 
-    [Fact]
+    [SharedDataFact("binary-mnist.npz")]
     public void Binary_mnist_has_the_documented_arrays_shapes_and_dtypes()
     {
         var data = Npz.Load(BinaryMnist);
