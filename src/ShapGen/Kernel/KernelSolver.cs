@@ -1,12 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using MathNet.Numerics.LinearAlgebra;
+using TorchSharp;
 
 namespace ShapGen;
 
 /// <summary>
-/// The constrained weighted least squares of KernelSHAP, solved for all outputs at once on the host (MathNet):
+/// The constrained weighted least squares of KernelSHAP, solved for all outputs at once on the host (libtorch, float64):
 /// the efficiency constraint Σφ = link(f(x)) − link(E f) is enforced exactly by eliminating the last selected
 /// feature, as shap does.
 /// </summary>
@@ -54,42 +54,44 @@ internal static class KernelSolver
             foreach (int d in outputs) phi[last, d] = delta[d];
             return;
         }
-        var x = Matrix<double>.Build.Dense(s, p - 1);
-        var wx = Matrix<double>.Build.Dense(s, p - 1);
-        var y = Matrix<double>.Build.Dense(s, k);
+        // libtorch's BLAS/LAPACK on the host in float64: the normal equations cost S·p² and dominate otherwise.
+        var xData = new double[s * (p - 1)];
+        var yData = new double[s * k];
         for (int r = 0; r < s; r++)
         {
             var mask = masks[r];
-            double zl = mask[last], w = weights[r];
-            for (int j = 0; j < p - 1; j++)
-            {
-                double v = mask[features[j]] - zl;
-                x[r, j] = v;
-                wx[r, j] = w * v;
-            }
-            for (int c = 0; c < k; c++) y[r, c] = eyAdj[r, outputs[c]] - zl * delta[outputs[c]];
+            double zl = mask[last];
+            for (int j = 0; j < p - 1; j++) xData[r * (p - 1) + j] = mask[features[j]] - zl;
+            for (int c = 0; c < k; c++) yData[r * k + c] = eyAdj[r, outputs[c]] - zl * delta[outputs[c]];
         }
-        var a = x.TransposeThisAndMultiply(wx);
-        var b = wx.TransposeThisAndMultiply(y);
-        Matrix<double> solution;
-        try
+        double[] solutionData;
+        using (var scope = torch.NewDisposeScope())
         {
-            solution = a.Cholesky().Solve(b);
-            if (!AllFinite(solution)) throw new ArgumentException("not finite");
-        }
-        catch (ArgumentException)
-        {
-            // Singular normal equations (fewer distinct coalitions than features): minimum-norm least squares.
-            var sw = Matrix<double>.Build.Dense(s, p - 1);
-            var sy = Matrix<double>.Build.Dense(s, k);
-            for (int r = 0; r < s; r++)
+            var x = torch.tensor(xData, new long[] { s, p - 1 }, torch.float64);
+            var y = torch.tensor(yData, new long[] { s, k }, torch.float64);
+            var w = torch.tensor(weights.ToArray(), new long[] { s, 1 }, torch.float64);
+            var wx = x * w;
+            var a = x.t().matmul(wx);
+            var b = wx.t().matmul(y);
+            torch.Tensor solved;
+            var (l, info) = torch.linalg.cholesky_ex(a);
+            if (info.item<int>() == 0)
             {
-                double root = Math.Sqrt(weights[r]);
-                for (int j = 0; j < p - 1; j++) sw[r, j] = root * x[r, j];
-                for (int c = 0; c < k; c++) sy[r, c] = root * y[r, c];
+                solved = torch.cholesky_solve(b, l);
             }
-            solution = sw.PseudoInverse() * sy;
+            else
+            {
+                // Singular normal equations (fewer distinct coalitions than features): minimum-norm least squares.
+                var root = w.sqrt();
+                solved = torch.linalg.pinv(x * root).matmul(y * root);
+            }
+            solutionData = solved.contiguous().data<double>().ToArray();
         }
+        if (solutionData.Any(v => !double.IsFinite(v)))
+            throw new InvalidOperationException("The KernelSHAP regression gave non-finite values; the model outputs may be degenerate.");
+        var solution = new double[p - 1, k];
+        for (int j = 0; j < p - 1; j++)
+            for (int c = 0; c < k; c++) solution[j, c] = solutionData[j * k + c];
         for (int c = 0; c < k; c++)
         {
             int d = outputs[c];
@@ -101,13 +103,6 @@ internal static class KernelSolver
             }
             phi[last, d] = delta[d] - sum;
         }
-    }
-
-    private static bool AllFinite(Matrix<double> m)
-    {
-        foreach (double v in m.Enumerate())
-            if (!double.IsFinite(v)) return false;
-        return true;
     }
 
     /// <summary>shap's augmented problem for feature selection, then LARS (num_features) or LassoLarsIC (aic/bic).</summary>
