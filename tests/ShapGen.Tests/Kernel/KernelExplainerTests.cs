@@ -132,6 +132,40 @@ public sealed class KernelExplainerTests
     }
 
     [Fact]
+    public void Sampled_estimate_is_close_to_the_exact_values()
+    {
+        using var scope = NewDisposeScope();
+        int m = 11;
+        var (x, bg) = Data(m, 2, seed: 77);
+        var expected = BruteForce(Nonlinear, x, bg, KernelLink.Identity);
+        var model = new ExplainableModel(t => Nonlinear(t[0]), 1);
+        using var explainer = new KernelExplainer(model, new[] { Matrix(bg) });
+        var result = explainer.ExplainFeatures(new[] { Row(x) }, new KernelExplainOptions { NSamples = 1200, Seed = 4 });
+        Assert.False(result.IsExact[0]);
+        double scale = Enumerable.Range(0, m).Max(j => Math.Abs(expected[j, 0]));
+        for (int j = 0; j < m; j++) Assert.Equal(expected[j, 0], result[0, 0, j], 0.05 * scale);
+    }
+
+    [Fact]
+    public void Repeated_explanations_do_not_leak_tensors()
+    {
+        var (x, bg) = Data(9, 3, seed: 12);
+        var model = new ExplainableModel(t => Nonlinear(t[0]), 1);
+        using var background = Matrix(bg);
+        using var input = Row(x);
+        using var explainer = new KernelExplainer(model, new[] { background });
+        var options = new KernelExplainOptions { NSamples = 100, Seed = 1, MaxBatchRows = 60 };
+        explainer.Explain(new[] { input }, options).Dispose();
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 30; i++) explainer.ExplainFeatures(new[] { input }, options);
+        long middle = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 30; i++) explainer.Explain(new[] { input }, options).Dispose();
+        long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Assert.InRange(middle - before, -5, 5);
+        Assert.InRange(after - middle, -5, 5);
+    }
+
+    [Fact]
     public void Num_features_keeps_the_strongest_features_of_a_sparse_model()
     {
         using var scope = NewDisposeScope();
