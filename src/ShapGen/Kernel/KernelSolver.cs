@@ -6,7 +6,7 @@ using TorchSharp;
 namespace ShapGen;
 
 /// <summary>
-/// The constrained weighted least squares of KernelSHAP, solved for all outputs at once on the host (libtorch, float64):
+/// The constrained weighted least squares of KernelSHAP, solved for all outputs at once on the host in float64:
 /// the efficiency constraint Σφ = link(f(x)) − link(E f) is enforced exactly by eliminating the last selected
 /// feature, as shap does.
 /// </summary>
@@ -54,39 +54,36 @@ internal static class KernelSolver
             foreach (int d in outputs) phi[last, d] = delta[d];
             return;
         }
-        // libtorch's BLAS/LAPACK on the host in float64: the normal equations cost S·p² and dominate otherwise.
-        var xData = new double[s * (p - 1)];
-        var yData = new double[s * k];
+        int q = p - 1;
+        // Normal equations in float64. A row of X = z_j − z_last is ±1 on a set of columns and 0 elsewhere, so
+        // XᵀWX accumulates w on a block of entries: no multiplications, single-threaded and cache-friendly
+        // (libtorch's threaded BLAS spent more time synchronising than computing at this size).
+        var a = new double[q * q];
+        var b = new double[q * k];
+        var nz = new int[q];
         for (int r = 0; r < s; r++)
         {
             var mask = masks[r];
-            double zl = mask[last];
-            for (int j = 0; j < p - 1; j++) xData[r * (p - 1) + j] = mask[features[j]] - zl;
-            for (int c = 0; c < k; c++) yData[r * k + c] = eyAdj[r, outputs[c]] - zl * delta[outputs[c]];
-        }
-        double[] solutionData;
-        using (var scope = torch.NewDisposeScope())
-        {
-            var x = torch.tensor(xData, new long[] { s, p - 1 }, torch.float64);
-            var y = torch.tensor(yData, new long[] { s, k }, torch.float64);
-            var w = torch.tensor(weights.ToArray(), new long[] { s, 1 }, torch.float64);
-            var wx = x * w;
-            var a = x.t().matmul(wx);
-            var b = wx.t().matmul(y);
-            torch.Tensor solved;
-            var (l, info) = torch.linalg.cholesky_ex(a);
-            if (info.item<int>() == 0)
+            int zl = mask[last];
+            double w = weights[r];
+            int count = 0;
+            for (int j = 0; j < q; j++)
+                if (mask[features[j]] != zl) nz[count++] = j;
+            double sign = zl == 0 ? 1 : -1;
+            for (int c = 0; c < k; c++)
             {
-                solved = torch.cholesky_solve(b, l);
+                double wy = w * sign * (eyAdj[r, outputs[c]] - zl * delta[outputs[c]]);
+                for (int t = 0; t < count; t++) b[nz[t] * k + c] += wy;
             }
-            else
+            for (int t = 0; t < count; t++)
             {
-                // Singular normal equations (fewer distinct coalitions than features): minimum-norm least squares.
-                var root = w.sqrt();
-                solved = torch.linalg.pinv(x * root).matmul(y * root);
+                int row = nz[t] * q;
+                for (int u = t; u < count; u++) a[row + nz[u]] += w;
             }
-            solutionData = solved.contiguous().data<double>().ToArray();
         }
+        for (int i = 0; i < q; i++)
+            for (int j = i + 1; j < q; j++) a[j * q + i] = a[i * q + j];
+        double[] solutionData = CholeskySolve(a, b, q, k) ?? MinimumNormSolve(masks, weights, eyAdj, delta, features, outputs);
         if (solutionData.Any(v => !double.IsFinite(v)))
             throw new InvalidOperationException("The KernelSHAP regression gave non-finite values; the model outputs may be degenerate.");
         var solution = new double[p - 1, k];
@@ -103,6 +100,66 @@ internal static class KernelSolver
             }
             phi[last, d] = delta[d] - sum;
         }
+    }
+
+    /// <summary>Solves A X = B for symmetric positive definite A (q×q, row-major), or returns null when A is not.</summary>
+    private static double[]? CholeskySolve(double[] a, double[] b, int q, int k)
+    {
+        var l = new double[q * q];
+        double maxDiagonal = 0;
+        for (int i = 0; i < q; i++) maxDiagonal = Math.Max(maxDiagonal, a[i * q + i]);
+        double tolerance = 1e-12 * Math.Max(maxDiagonal, double.Epsilon);
+        for (int j = 0; j < q; j++)
+        {
+            double diagonal = a[j * q + j];
+            for (int t = 0; t < j; t++) diagonal -= l[j * q + t] * l[j * q + t];
+            if (!(diagonal > tolerance)) return null;
+            double root = Math.Sqrt(diagonal);
+            l[j * q + j] = root;
+            for (int i = j + 1; i < q; i++)
+            {
+                double v = a[i * q + j];
+                for (int t = 0; t < j; t++) v -= l[i * q + t] * l[j * q + t];
+                l[i * q + j] = v / root;
+            }
+        }
+        var x = (double[])b.Clone();
+        for (int c = 0; c < k; c++)
+        {
+            for (int i = 0; i < q; i++)
+            {
+                double v = x[i * k + c];
+                for (int t = 0; t < i; t++) v -= l[i * q + t] * x[t * k + c];
+                x[i * k + c] = v / l[i * q + i];
+            }
+            for (int i = q - 1; i >= 0; i--)
+            {
+                double v = x[i * k + c];
+                for (int t = i + 1; t < q; t++) v -= l[t * q + i] * x[t * k + c];
+                x[i * k + c] = v / l[i * q + i];
+            }
+        }
+        return x;
+    }
+
+    /// <summary>Singular normal equations (fewer distinct coalitions than features): minimum-norm least squares.</summary>
+    private static double[] MinimumNormSolve(IReadOnlyList<byte[]> masks, IReadOnlyList<double> weights, double[,] eyAdj,
+                                             double[] delta, int[] features, int[] outputs)
+    {
+        int s = masks.Count, q = features.Length - 1, k = outputs.Length, last = features[q];
+        var xData = new double[s * q];
+        var yData = new double[s * k];
+        for (int r = 0; r < s; r++)
+        {
+            var mask = masks[r];
+            double zl = mask[last], root = Math.Sqrt(weights[r]);
+            for (int j = 0; j < q; j++) xData[r * q + j] = root * (mask[features[j]] - zl);
+            for (int c = 0; c < k; c++) yData[r * k + c] = root * (eyAdj[r, outputs[c]] - zl * delta[outputs[c]]);
+        }
+        using var scope = torch.NewDisposeScope();
+        var x = torch.tensor(xData, new long[] { s, q }, torch.float64);
+        var y = torch.tensor(yData, new long[] { s, k }, torch.float64);
+        return torch.linalg.pinv(x).matmul(y).contiguous().data<double>().ToArray();
     }
 
     /// <summary>shap's augmented problem for feature selection, then LARS (num_features) or LassoLarsIC (aic/bic).</summary>

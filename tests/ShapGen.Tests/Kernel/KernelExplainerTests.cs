@@ -101,6 +101,7 @@ public sealed class KernelExplainerTests
 
     [Theory]
     [InlineData(12, 100, "off")]
+    [InlineData(20, 6, "off")] // fewer coalitions than features: singular normal equations, minimum-norm solution
     [InlineData(12, 300, "auto")]
     [InlineData(14, 200, "num_features(3)")]
     [InlineData(12, 400, "aic")]
