@@ -198,7 +198,14 @@ public sealed class KernelExplainer : IDisposable
 
         for (int s = 0; s < n; s++)
         {
-            for (int o = 0; o < k; o++) outputs[s, o] = Link(fx[s, o], link);
+            for (int o = 0; o < k; o++)
+            {
+                outputs[s, o] = Link(fx[s, o], link);
+                if (!double.IsFinite(outputs[s, o]))
+                    throw new ArgumentException(
+                        $"Sample {s}, output {o}: the model gives {fx[s, o]}, which the {link} link maps to {outputs[s, o]}" +
+                        (link == KernelLink.Logit ? "; the logit link needs outputs in (0, 1)." : "."), nameof(inputs));
+            }
             var delta = new double[k];
             for (int o = 0; o < k; o++) delta[o] = outputs[s, o] - linkNull[o];
             int[] vary = Enumerable.Range(0, m).Where(j => varying[s][j]).ToArray();

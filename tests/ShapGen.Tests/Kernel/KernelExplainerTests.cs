@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using ShapGen;
+using ShapGen.Tests.Infrastructure;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -164,6 +165,54 @@ public sealed class KernelExplainerTests
         long after = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         Assert.InRange(middle - before, -5, 5);
         Assert.InRange(after - middle, -5, 5);
+    }
+
+    [Fact]
+    public void Two_explainers_on_one_model_from_two_threads_match_sequential_results()
+    {
+        var (x, bg) = Data(12, 2, seed: 21);
+        var model = new ExplainableModel(t => Nonlinear(t[0]), 1);
+        double[] Run()
+        {
+            using var scope = NewDisposeScope();
+            using var explainer = new KernelExplainer(model, new[] { Matrix(bg) });
+            var r = explainer.ExplainFeatures(new[] { Row(x) }, new KernelExplainOptions { NSamples = 300, Seed = 5 });
+            return r.Values(0, 0).Concat(r.Values(0, 1)).ToArray();
+        }
+        var sequential = Run();
+        var results = new double[2][];
+        var threads = Enumerable.Range(0, 2).Select(i => new Thread(() => results[i] = Run())).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Equal(sequential, results[0]);
+        Assert.Equal(sequential, results[1]);
+    }
+
+    [Fact]
+    public void Logit_link_rejects_outputs_outside_zero_one()
+    {
+        using var scope = NewDisposeScope();
+        var model = new ExplainableModel(t => sigmoid(t[0].sum(1, keepdim: true)) * 2, 1);
+        using var explainer = new KernelExplainer(model, new[] { zeros(1, 3, float64) });
+        var e = Assert.Throws<ArgumentException>(() => explainer.ExplainFeatures(new[] { ones(1, 3, float64) },
+            new KernelExplainOptions { Link = KernelLink.Logit }));
+        Assert.Contains("(0, 1)", e.Message);
+    }
+
+    [CudaFact]
+    public void Cuda_inputs_give_the_cpu_values()
+    {
+        using var scope = NewDisposeScope();
+        var (x, bg) = Data(10, 3, seed: 6);
+        var model = new ExplainableModel(t => Nonlinear(t[0]), 1);
+        var options = new KernelExplainOptions { NSamples = 400, Seed = 9 };
+        using var cpu = new KernelExplainer(model, new[] { Matrix(bg) });
+        using var gpu = new KernelExplainer(model, new[] { Matrix(bg).cuda() });
+        var a = cpu.ExplainFeatures(new[] { Row(x) }, options);
+        var b = gpu.ExplainFeatures(new[] { Row(x).cuda() }, options);
+        for (int j = 0; j < 10; j++) Assert.Equal(a[0, 0, j], b[0, 0, j], 1e-8);
+        using var e = gpu.Explain(new[] { Row(x).cuda() }, options);
+        Assert.Equal(DeviceType.CUDA, e[0, 0].device_type);
     }
 
     [Fact]
