@@ -216,6 +216,21 @@ public sealed class KernelExplainerTests
     }
 
     [Fact]
+    public void Lars_enters_orthogonal_features_by_decreasing_correlation_and_lasso_path_ends_at_least_squares()
+    {
+        // Orthogonal columns (a scaled Hadamard design): LAR enters features in order of |xⱼᵀy| = |βⱼ|·‖xⱼ‖².
+        int n = 8, p = 4;
+        var x = new double[n, p];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < p; j++) x[i, j] = System.Numerics.BitOperations.PopCount((uint)(i & (j + 1))) % 2 == 0 ? 1 : -1;
+        var beta = new[] { 0.5, -3.0, 1.5, 2.0 };
+        var y = Enumerable.Range(0, n).Select(i => Enumerable.Range(0, p).Sum(j => x[i, j] * beta[j])).ToArray();
+        Assert.Equal(new[] { 1, 3, 2 }, Lars.ActiveAfter(x, y, 3));
+        var path = Lars.Path(x, y, lasso: true, maxSteps: 500);
+        for (int j = 0; j < p; j++) Assert.Equal(beta[j], path[^1].Coef[j], 1e-9);
+    }
+
+    [Fact]
     public void Num_features_keeps_the_strongest_features_of_a_sparse_model()
     {
         using var scope = NewDisposeScope();
