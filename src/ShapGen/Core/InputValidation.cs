@@ -70,8 +70,10 @@ public static class InputValidation
             if (device is not null && t.device.ToString() != device.ToString())
                 throw new ArgumentException(
                     $"{what} is on {t.device}; the model is on {device}. Move it with .to(device) first.", argument);
-            using var finite = isfinite(t).all();
-            if (!finite.item<bool>())
+            bool allFinite;
+            using (NewDisposeScope())
+                allFinite = isfinite(t).all().item<bool>();
+            if (!allFinite)
                 throw new ArgumentException($"{what} contains NaN or infinite values.", argument);
         }
         return batch;

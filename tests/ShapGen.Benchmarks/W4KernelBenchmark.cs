@@ -1,0 +1,143 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using ShapGen;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace ShapGen.Benchmarks;
+
+/// <summary>
+/// W4: DIANNA's KernelSHAP call (one 28×28 image, SLIC n_segments 200, nsamples 1000, labels [0, 1], background 0)
+/// on the binary-MNIST ONNX model and on an equivalent TorchSharp net, against a naive loop that evaluates one
+/// coalition per model call (the masking and model calls only: a lower bound of that loop's cost).
+/// Options: --onnx PATH (default ../shared/data/binary-mnist-model.onnx above the working directory), --nsamples N.
+/// </summary>
+public sealed class W4KernelBenchmark : IBenchmark
+{
+    /// <inheritdoc/>
+    public string Name => "W4";
+
+    /// <inheritdoc/>
+    public string Description => "KernelSHAP, one 28x28 image, SLIC ~200 segments, nsamples 1000, 2 labels: ONNX and TorchSharp vs a one-coalition-per-call loop";
+
+    /// <inheritdoc/>
+    public void Run(BenchmarkOptions options)
+    {
+        int nsamples = int.Parse(options.Get("nsamples", "1000"), System.Globalization.CultureInfo.InvariantCulture);
+        int repeats = options.Quick ? 1 : options.Repeats;
+        var image = SyntheticDigit();
+        var device = options.Device;
+
+        string? onnxPath = options.Extra.TryGetValue("onnx", out var p) ? p : FindSharedModel();
+        if (onnxPath is not null && File.Exists(onnxPath))
+        {
+            using var model = new OnnxModel(onnxPath);
+            int segments = 0;
+            double whole = Measure.Median(() =>
+            {
+                using var r = OnnxExplain.ExplainImage(onnxPath, image, new[] { 0, 1 }, nsamples: nsamples, background: 0,
+                    nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+                segments = r.SegmentCount;
+            }, CPU, repeats);
+            double loaded = Measure.Median(() =>
+            {
+                using var r = OnnxExplain.ExplainImage(model, image, new[] { 0, 1 }, nsamples: nsamples, seed: 1, nSegments: 200,
+                    axisLabels: new[] { "height", "width", "channels" });
+            }, CPU, repeats);
+            var seg = Slic.Segment(image, channelsLast: true, new SlicOptions { NSegments = 200 });
+            var explainable = model.ToExplainableModel();
+            double naive = Measure.Median(() => NaiveLoop(explainable, image.permute(2, 0, 1), seg, nsamples, CPU), CPU, repeats);
+            Report("onnx-cpu", whole, loaded, naive, segments, nsamples);
+        }
+        else
+        {
+            Console.Error.WriteLine($"W4: ONNX model not found ({onnxPath ?? "../shared/data/binary-mnist-model.onnx"}); pass --onnx PATH. Skipping the ONNX case.");
+        }
+
+        torch.manual_seed(0);
+        var net = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 2), nn.Softmax(1)).to(device);
+        net.eval();
+        var torchModel = ExplainableModel.Create(net);
+        int tsSegments = 0;
+        double ts = Measure.Median(() =>
+        {
+            using var r = KernelImageExplainer.Explain(torchModel, image, new[] { 0, 1 }, new KernelImageOptions
+            {
+                NSamples = nsamples, Background = 0, NSegments = 200, Sigma = 0, Seed = 1, ModelLayout = ImageLayout.ChannelsFirst,
+                AxisLabels = new[] { "height", "width", "channels" },
+            });
+            tsSegments = r.SegmentCount;
+        }, device, repeats);
+        var tsSeg = Slic.Segment(image, channelsLast: true, new SlicOptions { NSegments = 200 });
+        double tsNaive;
+        using (no_grad())
+            tsNaive = Measure.Median(() => NaiveLoop(torchModel, image.permute(2, 0, 1).to(device), tsSeg, nsamples, device), device, repeats);
+        Report($"torchsharp-{device.type.ToString().ToLowerInvariant()}", ts, ts, tsNaive, tsSegments, nsamples);
+    }
+
+    private static void Report(string name, double whole, double explainOnly, double naive, int segments, int nsamples) =>
+        Measure.Report(new Dictionary<string, object?>
+        {
+            ["benchmark"] = "W4",
+            ["case"] = name,
+            ["segments"] = segments,
+            ["nsamples"] = nsamples,
+            ["labels"] = 2,
+            ["shapgen_whole_call_s"] = Math.Round(whole, 4),
+            ["shapgen_loaded_model_s"] = Math.Round(explainOnly, 4),
+            ["naive_one_coalition_per_call_s"] = Math.Round(naive, 4),
+            ["speedup_vs_naive"] = Math.Round(naive / explainOnly, 1),
+        });
+
+    /// <summary>One masked image per model call, masks drawn uniformly (the cost does not depend on the draw).</summary>
+    private static void NaiveLoop(ExplainableModel model, Tensor chw, Segmentation seg, int nsamples, Device device)
+    {
+        var rng = new Random(1);
+        var labels = seg.ToArray();
+        var pixels = chw.cpu().contiguous().data<float>().ToArray();
+        var outputs = new float[nsamples * 2];
+        for (int s = 0; s < nsamples; s++)
+        {
+            var keep = new bool[seg.Count];
+            for (int k = 0; k < keep.Length; k++) keep[k] = rng.Next(2) == 1;
+            var masked = new float[pixels.Length];
+            for (int i = 0; i < masked.Length; i++) masked[i] = keep[labels[i]] ? pixels[i] : 0f;
+            using var scope = NewDisposeScope();
+            var output = model.Forward(tensor(masked, new long[] { 1, 1, 28, 28 }).to(device));
+            var o = output.cpu().data<float>().ToArray();
+            outputs[2 * s] = o[0];
+            outputs[2 * s + 1] = o[1];
+        }
+        GC.KeepAlive(outputs);
+    }
+
+    /// <summary>A drawn "0": a thick ring of raw pixel values 0..255, like the binary-MNIST test images.</summary>
+    private static Tensor SyntheticDigit()
+    {
+        var data = new float[28 * 28];
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+            {
+                double dy = (y - 14) / 9.0, dx = (x - 14) / 6.5;
+                double r = Math.Sqrt(dy * dy + dx * dx);
+                data[y * 28 + x] = r > 0.7 && r < 1.05 ? (float)Math.Min(255, 255 * (1.2 - Math.Abs(r - 0.87) * 4)) : 0f;
+            }
+        return tensor(data, new long[] { 28, 28, 1 });
+    }
+
+    private static string? FindSharedModel()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "..", "shared", "data", "binary-mnist-model.onnx");
+            if (File.Exists(candidate)) return Path.GetFullPath(candidate);
+        }
+        return null;
+    }
+}
