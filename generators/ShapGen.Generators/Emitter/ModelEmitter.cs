@@ -181,9 +181,9 @@ internal static class ModelEmitter
         w.Open($"public Batch({parameters})");
         foreach (var input in model.Inputs)
             w.Line($"if ({Id(input.ParameterName)} is null) throw new global::System.ArgumentNullException(nameof({Id(input.ParameterName)}));");
-        w.Line($"Count = global::ShapGen.InputValidation.CheckBatch(new {Tensor}[] {{ {string.Join(", ", model.Inputs.Select(i => Id(i.ParameterName)))} }}, \"batch\", {N(model.Inputs.Count)}, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);");
+        w.Line($"this.Count = global::ShapGen.InputValidation.CheckBatch(new {Tensor}[] {{ {string.Join(", ", model.Inputs.Select(i => Id(i.ParameterName)))} }}, \"batch\", {N(model.Inputs.Count)}, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);");
         foreach (var input in model.Inputs)
-            w.Line($"{input.PropertyName} = {Id(input.ParameterName)};");
+            w.Line($"this.{input.PropertyName} = {Id(input.ParameterName)};");
         w.Close();
         foreach (var input in model.Inputs)
         {

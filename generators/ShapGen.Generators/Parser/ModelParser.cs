@@ -55,6 +55,8 @@ internal static class ModelParser
         }
         if (string.IsNullOrEmpty(name) || syntax.Identifier.IsMissing)
             return null;
+        if (!IsFirstAnnotatedDeclaration(type, syntax, ct))
+            return null;
 
         bool ok = true;
         if (!syntax.Modifiers.Any(SyntaxKind.PartialKeyword))
@@ -283,6 +285,19 @@ internal static class ModelParser
         int? outputCount = labelTexts.Count > 0 ? labelTexts.Count : outputSize is { } size && size <= int.MaxValue ? (int)size : null;
         return new ModelSpec(ns, containing.ToEquatableArray(), name, fqn, hint, inputs.ToEquatableArray(), outputShape, outputCount,
             labelTexts.ToEquatableArray(), labelIdentifiers.ToEquatableArray(), labelsEnum, layers.ToEquatableArray(), inference.DeepLiftForward);
+    }
+
+    /// <summary>A class annotated on two partial declarations (itself a compile error) is handled once.</summary>
+    private static bool IsFirstAnnotatedDeclaration(INamedTypeSymbol type, TypeDeclarationSyntax syntax, CancellationToken ct)
+    {
+        var annotated = type.GetAttributes()
+            .Where(a => Symbols.HasName(a.AttributeClass, Symbols.ExplainableAttribute))
+            .Select(a => a.ApplicationSyntaxReference?.GetSyntax(ct).FirstAncestorOrSelf<TypeDeclarationSyntax>())
+            .Where(d => d is not null)
+            .OrderBy(d => d!.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(d => d!.SpanStart)
+            .FirstOrDefault();
+        return annotated is null || annotated == syntax;
     }
 
     private static IMethodSymbol? FindForward(INamedTypeSymbol type, int inputCount) =>

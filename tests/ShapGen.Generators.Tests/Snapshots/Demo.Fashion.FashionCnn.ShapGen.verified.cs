@@ -41,8 +41,8 @@ partial class FashionCnn
         public Batch([global::ShapGen.Shape(1, 28, 28)] global::TorchSharp.torch.Tensor pixels)
         {
             if (pixels is null) throw new global::System.ArgumentNullException(nameof(pixels));
-            Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { pixels }, "batch", 1, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
-            Pixels = pixels;
+            this.Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { pixels }, "batch", 1, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
+            this.Pixels = pixels;
         }
 
         /// <summary>Input <c>pixels</c>, [N, 1, 28, 28].</summary>

@@ -70,9 +70,9 @@ partial class TwoInputMnist
         {
             if (flat is null) throw new global::System.ArgumentNullException(nameof(flat));
             if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-            Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { flat, image }, "batch", 2, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
-            Flat = flat;
-            Image = image;
+            this.Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { flat, image }, "batch", 2, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
+            this.Flat = flat;
+            this.Image = image;
         }
 
         /// <summary>Input <c>flat</c>, [N, 1, 28, 28].</summary>

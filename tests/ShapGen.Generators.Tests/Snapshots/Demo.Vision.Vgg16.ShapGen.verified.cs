@@ -36,8 +36,8 @@ partial class Vgg16
         public Batch([global::ShapGen.Shape(3, 224, 224)] global::TorchSharp.torch.Tensor image)
         {
             if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-            Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { image }, "batch", 1, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
-            Image = image;
+            this.Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { image }, "batch", 1, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
+            this.Image = image;
         }
 
         /// <summary>Input <c>image</c>, [N, 3, 224, 224].</summary>
