@@ -213,21 +213,26 @@ public sealed class DeepExplainer : IDisposable
     private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums)
     {
         long p = sampleIds.shape[0];
-        using var gradMode = enable_grad();
         var xp = new Tensor[xs.Length];
+        var rp = new Tensor[xs.Length];
         var delta = new Tensor[xs.Length];
-        var batch = new Tensor[xs.Length];
         for (int i = 0; i < xs.Length; i++)
         {
             xp[i] = xs[i].index_select(0, sampleIds).requires_grad_(true);
-            var rp = _background[i].index_select(0, backgroundIds);
-            delta[i] = xp[i].detach() - rp;
-            batch[i] = cat(new[] { xp[i], rp }, 0);
+            rp[i] = _background[i].index_select(0, backgroundIds);
+            delta[i] = xp[i].detach() - rp[i];
         }
         var context = new DeepLiftContext(this, p);
         Tensor output;
         using (context.Enter())
-            output = _model.Forward(batch);
+        {
+            using (no_grad())
+                _model.Forward(rp);
+            context.BeginExplainedPass();
+            using (enable_grad())
+                output = _model.Forward(xp);
+            context.CheckAllReferencesUsed();
+        }
         if (!output.requires_grad)
             return; // the output does not depend on the inputs: all attributions stay zero
         long k = output.shape[1];
@@ -235,8 +240,7 @@ public sealed class DeepExplainer : IDisposable
         int explained = (int)outputs.shape[1];
         for (int j = 0; j < explained; j++)
         {
-            var selector = zeros(2 * p, k, dtype: output.dtype, device: output.device);
-            selector.narrow(0, 0, p).scatter_(1, outputs.narrow(1, j, 1), one);
+            var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
             var grads = autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true);
             context.ThrowIfFailed();
             for (int i = 0; i < xs.Length; i++)

@@ -6,10 +6,9 @@ using static TorchSharp.torch;
 namespace ShapGen;
 
 /// <summary>
-/// A DeepLIFT rule for one nonlinearity, applied to a paired batch [inputs; references] of 2·half rows.
-/// Forward computes the op and the tensors backward needs; backward maps the gradient of the output to the
-/// "multiplier gradient" of the input. Only the first (explained) half carries gradient; the reference half gets zeros,
-/// which is all the attributions need since every supported layer treats rows independently.
+/// A DeepLIFT rule for one nonlinearity. Forward sees the explained rows x (in the autograd graph) and the matching
+/// reference rows r (recorded by a gradient-free reference pass, same shape), computes f(x) and the tensors backward
+/// needs; backward maps the gradient of the output to the "multiplier gradient" of the input.
 /// </summary>
 internal abstract class DeepLiftRule
 {
@@ -22,11 +21,11 @@ internal abstract class DeepLiftRule
     /// <summary>The op itself, as torch computes it.</summary>
     public abstract Tensor Plain(Tensor x);
 
-    /// <summary>Computes f(x) on the paired batch and the tensors backward needs (no autograd here).</summary>
-    public abstract Tensor Forward(Tensor x, long half, List<Tensor> saved);
+    /// <summary>Computes f(x) and the tensors backward needs (no autograd here).</summary>
+    public abstract Tensor Forward(Tensor x, Tensor r, List<Tensor> saved);
 
-    /// <summary>Gradient of the explained half's input from the gradient of the explained half's output.</summary>
-    public abstract Tensor Backward(Tensor gradOutHalf, IReadOnlyList<Tensor> saved);
+    /// <summary>Gradient of the input from the gradient of the output.</summary>
+    public abstract Tensor Backward(Tensor gradOut, IReadOnlyList<Tensor> saved);
 
     protected static Tensor SafeRatio(Tensor num, Tensor den, Tensor fallback, double epsilon)
     {
@@ -53,18 +52,14 @@ internal sealed class ElementwiseRule : DeepLiftRule
 
     public override Tensor Plain(Tensor x) => _f(x);
 
-    public override Tensor Forward(Tensor x, long half, List<Tensor> saved)
+    public override Tensor Forward(Tensor x, Tensor r, List<Tensor> saved)
     {
         var y = _f(x);
-        var xs = x.narrow(0, 0, half);
-        var rs = x.narrow(0, half, half);
-        var ys = y.narrow(0, 0, half);
-        var yr = y.narrow(0, half, half);
-        saved.Add(SafeRatio(ys - yr, xs - rs, _derivative(xs, ys), RescaleEpsilon));
+        saved.Add(SafeRatio(y - _f(r), x - r, _derivative(x, y), RescaleEpsilon));
         return y;
     }
 
-    public override Tensor Backward(Tensor gradOutHalf, IReadOnlyList<Tensor> saved) => gradOutHalf * saved[0];
+    public override Tensor Backward(Tensor gradOut, IReadOnlyList<Tensor> saved) => gradOut * saved[0];
 
     public static ElementwiseRule Relu() => new("ReLU", x => nn.functional.relu(x), (x, _) => x.gt(0).to_type(x.dtype));
 
@@ -85,7 +80,7 @@ internal sealed class ElementwiseRule : DeepLiftRule
 
 /// <summary>
 /// Softmax as exp (rescale rule), a sum (linear) and a division e_k / S (a two-input nonlinearity split between its
-/// inputs by the two-player Shapley average, as shap's TensorFlow explainer does). Both halves are shifted by the
+/// inputs by the two-player Shapley average, as shap's TensorFlow explainer does). x and r are shifted by the
 /// same constant (the larger of the two rows' maxima), which leaves softmax unchanged and keeps exp finite.
 /// Σ_j Δz_j · ∂ = Σ_k g_k Δs_k holds exactly.
 /// </summary>
@@ -99,9 +94,9 @@ internal sealed class SoftmaxRule : DeepLiftRule
 
     public override Tensor Plain(Tensor x) => x.softmax(_dim);
 
-    public override Tensor Forward(Tensor x, long half, List<Tensor> saved)
+    public override Tensor Forward(Tensor x, Tensor r, List<Tensor> saved)
     {
-        var (ex, er, sx, sr, mexp) = Exponentials(x, half, _dim);
+        var (ex, er, sx, sr, mexp) = Exponentials(x, r, _dim);
         saved.Add((sx.reciprocal() + sr.reciprocal()) * 0.5);    // ∂s_k/∂e_k share
         saved.Add(-(ex + er) * 0.5 / (sx * sr));                   // ∂s_k/∂S share
         saved.Add(mexp);
@@ -111,14 +106,12 @@ internal sealed class SoftmaxRule : DeepLiftRule
     public override Tensor Backward(Tensor g, IReadOnlyList<Tensor> saved) =>
         (g * saved[0] + (g * saved[1]).sum(_dim, keepdim: true)) * saved[2];
 
-    internal static (Tensor ex, Tensor er, Tensor sx, Tensor sr, Tensor mexp) Exponentials(Tensor x, long half, long dim)
+    internal static (Tensor ex, Tensor er, Tensor sx, Tensor sr, Tensor mexp) Exponentials(Tensor zx, Tensor zr, long dim)
     {
-        var zx = x.narrow(0, 0, half);
-        var zr = x.narrow(0, half, half);
         var c = maximum(zx.amax(new[] { dim }, keepdim: true), zr.amax(new[] { dim }, keepdim: true));
         var ex = (zx - c).exp();
         var er = (zr - c).exp();
-        double tiny = x.dtype == ScalarType.Float64 ? 1e-300 : 1e-37;
+        double tiny = zx.dtype == ScalarType.Float64 ? 1e-300 : 1e-37;
         var sx = ex.sum(dim, keepdim: true).clamp_min(tiny);
         var sr = er.sum(dim, keepdim: true).clamp_min(tiny);
         var mexp = SafeRatio(ex - er, zx - zr, ex, RescaleEpsilon);
@@ -140,9 +133,9 @@ internal sealed class LogSoftmaxRule : DeepLiftRule
 
     public override Tensor Plain(Tensor x) => x.log_softmax(_dim);
 
-    public override Tensor Forward(Tensor x, long half, List<Tensor> saved)
+    public override Tensor Forward(Tensor x, Tensor r, List<Tensor> saved)
     {
-        var (_, _, sx, sr, mexp) = SoftmaxRule.Exponentials(x, half, _dim);
+        var (_, _, sx, sr, mexp) = SoftmaxRule.Exponentials(x, r, _dim);
         saved.Add(SafeRatio(sx.log() - sr.log(), sx - sr, sx.reciprocal(), RescaleEpsilon));
         saved.Add(mexp);
         return x.log_softmax(_dim);
@@ -192,20 +185,19 @@ internal sealed class MaxPoolRule : DeepLiftRule
 
     public override Tensor Plain(Tensor x) => Pool(x).values;
 
-    public override Tensor Forward(Tensor x, long half, List<Tensor> saved)
+    public override Tensor Forward(Tensor x, Tensor r, List<Tensor> saved)
     {
         if (x.dim() != _spatial + 2)
             throw new InvalidOperationException(
                 $"{Name} under DeepExplainer needs a batched input [N, C, {(_spatial == 1 ? "L" : "H, W")}]; it received {InputValidation.Format(x.shape)}.");
         var (y, idx) = Pool(x);
-        var ys = y.narrow(0, 0, half);
-        var yr = y.narrow(0, half, half);
-        var m = maximum(ys, yr);
+        var (yr, idxr) = Pool(r);
+        var m = maximum(y, yr);
         saved.Add(m - yr);
-        saved.Add(ys - m);
-        saved.Add(idx.narrow(0, 0, half).flatten(2));
-        saved.Add(idx.narrow(0, half, half).flatten(2));
-        var delta = x.narrow(0, 0, half) - x.narrow(0, half, half);
+        saved.Add(y - m);
+        saved.Add(idx.flatten(2));
+        saved.Add(idxr.flatten(2));
+        var delta = x - r;
         var small = delta.abs().lt(1e-7);
         saved.Add(where(small, zeros_like(delta), where(small, ones_like(delta), delta).reciprocal()));
         return y;
@@ -222,24 +214,24 @@ internal sealed class MaxPoolRule : DeepLiftRule
     }
 }
 
-/// <summary>What one hooked call needs in backward: the rule, the explanation it belongs to, and where it sits.</summary>
+/// <summary>What one hooked call needs: the rule, the references, the explanation it belongs to, and where it sits.</summary>
 internal sealed class DeepLiftCall
 {
-    public DeepLiftCall(DeepLiftRule rule, DeepLiftContext context, string where, long half, long[] inputShape, ScalarType dtype, Device device)
+    public DeepLiftCall(DeepLiftRule rule, Tensor reference, DeepLiftContext context, string where, Tensor x)
     {
         Rule = rule;
+        Reference = reference;
         Context = context;
         Where = where;
-        Half = half;
-        InputShape = inputShape;
-        DType = dtype;
-        Device = device;
+        InputShape = x.shape;
+        DType = x.dtype;
+        Device = x.device;
     }
 
     public DeepLiftRule Rule { get; }
+    public Tensor Reference { get; }
     public DeepLiftContext Context { get; }
     public string Where { get; }
-    public long Half { get; }
     public long[] InputShape { get; }
     public ScalarType DType { get; }
     public Device Device { get; }
@@ -255,7 +247,7 @@ internal sealed class DeepLiftFunction : autograd.SingleTensorFunction<DeepLiftF
         var x = (Tensor)vars[0];
         var call = (DeepLiftCall)vars[1];
         var saved = new List<Tensor>();
-        var y = call.Rule.Forward(x, call.Half, saved);
+        var y = call.Rule.Forward(x, call.Reference, saved);
         ctx.save_for_backward(saved);
         ctx.save_data("call", call);
         return y;
@@ -268,10 +260,8 @@ internal sealed class DeepLiftFunction : autograd.SingleTensorFunction<DeepLiftF
         try
         {
             using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-            var gx = call.Rule.Backward(grad_output.narrow(0, 0, call.Half), saved);
-            var result = cat(new[] { gx, zeros_like(gx) }, 0);
-            return new List<Tensor> { result.MoveToOuterDisposeScope(), null! };
+            var gx = call.Rule.Backward(grad_output, ctx.get_saved_variables());
+            return new List<Tensor> { gx.MoveToOuterDisposeScope(), null! };
         }
         catch (Exception e)
         {
@@ -281,17 +271,25 @@ internal sealed class DeepLiftFunction : autograd.SingleTensorFunction<DeepLiftF
         }
     }
 
-    /// <summary>Applies <paramref name="rule"/> under DeepLIFT when a paired forward is running, else the plain op.</summary>
+    /// <summary>
+    /// Outside an explanation: the plain op. In the reference pass: records the input and runs the plain op. In the
+    /// explained pass: the op with the DeepLIFT rule against the reference recorded for the same call.
+    /// </summary>
     public static Tensor Apply(Tensor x, DeepLiftRule rule, DeepLiftContext? context, string where)
     {
         if (context is null)
             return rule.Plain(x);
-        long half = context.Half;
-        if (x.dim() < 1 || x.shape[0] != 2 * half)
+        if (x.dim() < 1 || x.shape[0] != context.Rows)
             throw new InvalidOperationException(
-                $"{where} received {(x.dim() < 1 ? "a scalar" : $"{x.shape[0]} rows")} during a DeepExplainer pass that runs " +
-                $"{2 * half} rows (inputs and references paired). DeepLIFT needs every row to pass through the model " +
-                "independently; a model that reshapes across the batch dimension cannot be explained this way.");
-        return apply(x, new DeepLiftCall(rule, context, where, half, x.shape, x.dtype, x.device));
+                $"{where} received {(x.dim() < 1 ? "a scalar" : $"{x.shape[0]} rows")} during a DeepExplainer pass over " +
+                $"{context.Rows} rows. DeepLIFT needs every row to pass through the model independently; a model that " +
+                "reshapes across the batch dimension cannot be explained this way.");
+        if (context.IsReferencePass)
+        {
+            context.Record(x, where);
+            return rule.Plain(x);
+        }
+        var reference = context.NextReference(x, where);
+        return apply(x, new DeepLiftCall(rule, reference, context, where, x));
     }
 }
