@@ -1,0 +1,181 @@
+using System;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text;
+using ShapGen;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace ShapGen.Tests.Kernel;
+
+/// <summary>The binary-MNIST ONNX model of ../shared/data (DIANNA's tutorial model) through the one-call API.</summary>
+public sealed class OnnxKernelTests
+{
+    internal static string DataDir
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            for (; dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "..", "shared", "data");
+                if (File.Exists(Path.Combine(candidate, "binary-mnist-model.onnx"))) return Path.GetFullPath(candidate);
+            }
+            throw new FileNotFoundException("../shared/data/binary-mnist-model.onnx was not found above " + AppContext.BaseDirectory);
+        }
+    }
+
+    internal static string ModelPath => Path.Combine(DataDir, "binary-mnist-model.onnx");
+
+    /// <summary>A minimal .npy reader for the test data: little-endian u1/i8/i4/f8, C order.</summary>
+    internal static (double[] Data, long[] Shape) ReadNpy(ZipArchive zip, string name)
+    {
+        using var stream = zip.GetEntry(name)!.Open();
+        using var ms = new MemoryStream();
+        stream.CopyTo(ms);
+        var bytes = ms.ToArray();
+        int major = bytes[6];
+        int headerLength = major == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);
+        int offset = major == 1 ? 10 : 12;
+        string header = Encoding.ASCII.GetString(bytes, offset, headerLength);
+        int start = offset + headerLength;
+        string descr = header.Split("'descr':")[1].Split('\'')[1];
+        Assert.DoesNotContain("'fortran_order': True", header);
+        var shapeText = header.Split("'shape':")[1].Split('(')[1].Split(')')[0];
+        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        var data = new double[count];
+        for (long i = 0; i < count; i++)
+            data[i] = descr switch
+            {
+                "|u1" => bytes[start + i],
+                "<i8" => BitConverter.ToInt64(bytes, (int)(start + 8 * i)),
+                "<i4" => BitConverter.ToInt32(bytes, (int)(start + 4 * i)),
+                "<f8" => BitConverter.ToDouble(bytes, (int)(start + 8 * i)),
+                "<f4" => BitConverter.ToSingle(bytes, (int)(start + 4 * i)),
+                _ => throw new NotSupportedException(descr),
+            };
+        return (data, shape);
+    }
+
+    /// <summary>The first test image of the given digit, [28, 28, 1] raw pixels 0..255.</summary>
+    internal static Tensor Digit(int digit)
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(DataDir, "binary-mnist.npz"));
+        var (x, xShape) = ReadNpy(zip, "X_test.npy");
+        var (y, _) = ReadNpy(zip, "y_test.npy");
+        int index = Array.FindIndex(y, v => v == digit);
+        Assert.True(index >= 0);
+        long size = xShape[1];
+        return tensor(x.Skip((int)(index * size)).Take((int)size).Select(v => (float)v).ToArray(), new long[] { 28, 28, 1 });
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Dianna_call_on_a_real_digit_adds_up_to_the_model_outputs(int digit)
+    {
+        using var scope = NewDisposeScope();
+        var image = Digit(digit);
+        using var result = OnnxExplain.ExplainImage(ModelPath, image, labels: new[] { 0, 1 }, nsamples: 1000, background: 0,
+            nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+
+        using var model = new OnnxModel(ModelPath);
+        var fx = model.Run(image.permute(2, 0, 1).unsqueeze(0)).data<float>().ToArray();
+        var f0 = model.Run(zeros(1, 1, 28, 28)).data<float>().ToArray();
+        Assert.True(fx[digit] > fx[1 - digit], "the model recognises the digit");
+        Assert.InRange(result.SegmentCount, 100, 260);
+        for (int l = 0; l < 2; l++)
+        {
+            Assert.Equal(fx[l], result.ModelOutputs[l], 1e-5);
+            Assert.Equal(f0[l], result.BaseValues[l], 1e-5);
+            Assert.Equal(result.ModelOutputs[l] - result.BaseValues[l], result.ShapleyValues(l).Sum(), 1e-6);
+            Assert.Equal(result.ModelOutputs[l] - result.BaseValues[l], result.PixelAttributions[l].sum().item<double>(), 1e-6);
+            // DIANNA's heatmap: every pixel carries its own segment's value (segment k = feature k).
+            var heat = result.Heatmaps[l].data<double>().ToArray();
+            var values = result.ShapleyValues(l);
+            var labels = result.Segmentation.ToArray();
+            for (int p = 0; p < heat.Length; p++) Assert.Equal(values[labels[p]], heat[p]);
+        }
+        Assert.Equal(new long[] { 2, 28, 28 }, result.Heatmaps.shape);
+        // A segment that is entirely background-coloured (black) cannot change the output: exactly 0.
+        var pixels = image.reshape(-1).data<float>().ToArray();
+        var blackSegments = Enumerable.Range(0, result.SegmentCount)
+            .Where(k => result.Segmentation.ToArray().Select((s, p) => (s, p)).Where(t => t.s == k).All(t => pixels[t.p] == 0)).ToArray();
+        Assert.NotEmpty(blackSegments);
+        Assert.All(blackSegments, k => Assert.Equal(0.0, result.ShapleyValues(0)[k]));
+    }
+
+    [Fact]
+    public void Onnx_model_reads_names_and_shapes_and_matches_a_channels_first_call()
+    {
+        using var model = new OnnxModel(ModelPath);
+        Assert.Equal(new[] { "input" }, model.InputNames);
+        Assert.Equal(new long[] { 1, 28, 28 }, model.SampleShape(0));
+        using var scope = NewDisposeScope();
+        var image = Digit(1);
+        var e = model.ToExplainableModel();
+        var output = e.Forward(image.permute(2, 0, 1).unsqueeze(0).expand(3, 1, 28, 28));
+        Assert.Equal(new long[] { 3, 2 }, output.shape);
+        // The same explanation with a channels-first image.
+        using var a = OnnxExplain.ExplainImage(model, image, new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50);
+        using var b = OnnxExplain.ExplainImage(model, image.permute(2, 0, 1), new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50,
+                                               axisLabels: new[] { "channels", "height", "width" });
+        Assert.Equal(a.ShapleyValues(0), b.ShapleyValues(0));
+    }
+
+    [Fact]
+    public void Missing_corrupt_and_mismatched_models_give_clear_errors()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "shapgen-no-such-model.onnx");
+        var e1 = Assert.Throws<FileNotFoundException>(() => new OnnxModel(missing));
+        Assert.Contains("does not exist", e1.Message);
+        string corrupt = Path.Combine(Path.GetTempPath(), $"shapgen-corrupt-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(corrupt, Encoding.ASCII.GetBytes("this is not a protobuf model"));
+        try
+        {
+            var e2 = Assert.Throws<InvalidDataException>(() => new OnnxModel(corrupt));
+            Assert.Contains("not a valid ONNX model", e2.Message);
+        }
+        finally { File.Delete(corrupt); }
+
+        using var model = new OnnxModel(ModelPath);
+        using var scope = NewDisposeScope();
+        var e3 = Assert.Throws<ArgumentException>(() => model.Run(zeros(2, 28, 28)));
+        Assert.Contains("'input'", e3.Message);
+        Assert.Contains("[N, 1, 28, 28]", e3.Message);
+        Assert.Contains("[2, 28, 28]", e3.Message);
+        var e4 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(model, zeros(28, 28, 1), new[] { 0 }, inputName: "pixels"));
+        Assert.Contains("no input 'pixels'", e4.Message);
+        var e5 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(model, zeros(27, 28, 1), new[] { 0 }));
+        Assert.Contains("[N, 1, 28, 28]", e5.Message);
+        var e6 = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExplain.ExplainImage(model, Digit(0), new[] { 2 }, nsamples: 10));
+        Assert.Contains("2 outputs", e6.Message);
+        Assert.Throws<ArgumentException>(() => new OnnxModel(ModelPath, outputName: "logits"));
+        // Still usable.
+        Assert.Equal(new long[] { 1, 2 }, model.Run(zeros(1, 1, 28, 28)).shape);
+    }
+
+    [Fact]
+    public void TorchSharp_model_uses_the_same_image_path()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(3);
+        var net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 26 * 26, 2), nn.Softmax(1));
+        net.eval();
+        var image = Digit(0);
+        using var result = KernelImageExplainer.Explain(ExplainableModel.Create(net), image / 255, new[] { 0, 1 },
+            new KernelImageOptions { NSamples = 400, Background = 0, NSegments = 60, Seed = 2, ModelLayout = ImageLayout.ChannelsFirst, Link = KernelLink.Logit });
+        using (no_grad())
+        {
+            var p = net.call((image / 255).permute(2, 0, 1).unsqueeze(0)).to_type(float64).data<double>().ToArray();
+            for (int l = 0; l < 2; l++)
+            {
+                Assert.Equal(Math.Log(p[l] / (1 - p[l])), result.ModelOutputs[l], 1e-5);
+                Assert.Equal(result.ModelOutputs[l] - result.BaseValues[l], result.ShapleyValues(l).Sum(), 1e-6);
+            }
+        }
+    }
+}
