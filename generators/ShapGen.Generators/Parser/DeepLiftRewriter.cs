@@ -28,13 +28,18 @@ internal sealed class DeepLiftRewriter : CSharpSyntaxRewriter
         ["softplus"] = ("Softplus", new[] { "beta", "threshold" }),
         ["softmax"] = ("Softmax", new[] { "dim" }),
         ["log_softmax"] = ("LogSoftmax", new[] { "dim" }),
+        ["max_pool2d"] = ("MaxPool2d", new[] { "kernel_size", "stride", "padding", "dilation", "ceil_mode" }),
+        ["max_pool1d"] = ("MaxPool1d", new[] { "kernel_size", "stride", "padding", "dilation", "ceil_mode" }),
     };
+
+    /// <summary>Arguments DeepLiftOps takes as non-nullable: only a constant may be passed (null means the default).</summary>
+    private static readonly HashSet<string> ConstantOnly = new(StringComparer.Ordinal) { "padding", "dilation" };
 
     private static readonly HashSet<string> Unsupported = new(StringComparer.Ordinal)
     {
         "relu_", "sigmoid_", "tanh_", "elu_", "leaky_relu_", "relu6", "gelu", "silu", "mish", "selu", "celu", "hardtanh", "hardswish",
         "hardsigmoid", "glu", "logsigmoid", "softsign", "tanhshrink", "threshold", "prelu", "rrelu", "softmin", "hardshrink", "softshrink",
-        "max_pool1d", "max_pool2d", "max_pool3d",
+        "max_pool3d",
     };
 
     private readonly SemanticModel _model;
@@ -135,6 +140,17 @@ internal sealed class DeepLiftRewriter : CSharpSyntaxRewriter
                 continue;
             }
             var valueSyntax = argumentSyntax.Expression;
+            if (name.StartsWith("max_pool", StringComparison.Ordinal))
+            {
+                if (parameter.Name == "kernel_size" && parameter.Type.SpecialType != SpecialType.System_Int64)
+                    return Refuse(node, location, display, "only a single kernel size can be rewritten; use nn.MaxPool2d");
+                if (ConstantOnly.Contains(parameter.Name))
+                {
+                    var constant = _model.GetConstantValue(valueSyntax, _ct);
+                    if (constant.HasValue && constant.Value is null) continue;
+                    if (!constant.HasValue) return Refuse(node, location, display, $"its {parameter.Name} is not a constant");
+                }
+            }
             if (parameter.Type.Name == "Scalar")
             {
                 var operand = (argument.Value as IConversionOperation)?.Operand;
@@ -170,6 +186,8 @@ internal sealed class DeepLiftRewriter : CSharpSyntaxRewriter
     private static string OpParameterName(string torchName) => torchName switch
     {
         "negative_slope" => "negativeSlope",
+        "kernel_size" => "kernelSize",
+        "ceil_mode" => "ceilMode",
         _ => torchName,
     };
 }

@@ -54,6 +54,8 @@ internal static class EngineStubs
                 public static Tensor Softplus(Tensor x, double beta = 1, double threshold = 20) => nn.functional.softplus(x, beta, threshold);
                 public static Tensor Softmax(Tensor x, long dim) => x.softmax(dim);
                 public static Tensor LogSoftmax(Tensor x, long dim) => x.log_softmax(dim);
+                public static Tensor MaxPool2d(Tensor x, long kernelSize, long? stride = null, long padding = 0, long dilation = 1, bool ceilMode = false) => throw new NotImplementedException();
+                public static Tensor MaxPool1d(Tensor x, long kernelSize, long? stride = null, long padding = 0, long dilation = 1, bool ceilMode = false) => throw new NotImplementedException();
             }
             """),
     };
