@@ -100,6 +100,10 @@ public class HostileCorpusTests
         ("preprocessor noise", U + "#if NEVER\n[Explainable] public partial class M : nn.Module<Tensor, Tensor> {\n#endif\n public class Z { }"),
         ("deeply nested expressions", U + "[Explainable] public partial class M : nn.Module<Tensor, Tensor> { public M() : base(\"M\") { } public override Tensor forward([Shape(12)] Tensor x) => " + string.Concat(Enumerable.Repeat("nn.functional.relu(", 200)) + "x" + new string(')', 200) + "; }"),
         ("wrong attribute argument type", U + "[Explainable(Labels = 3)] public partial class M : nn.Module<Tensor, Tensor> {" + Body + "}"),
+        ("labels typeof a class", U + "[Explainable(Labels = typeof(M))] public partial class M : nn.Module<Tensor, Tensor> {" + Body + "}"),
+        ("labels array of ints", U + "[Explainable(Labels = new[] { 1, 2, 3, 4 })] public partial class M : nn.Module<Tensor, Tensor> {" + Body + "}"),
+        ("labels enum and typeof", U + "public enum E { A, B, C, D } [Explainable(Labels = typeof(E), LabelsEnum = typeof(E))] public partial class M : nn.Module<Tensor, Tensor> {" + Body + "}"),
+        ("labels legacy enum property", U + "public enum E { A, B, C, D } [Explainable(LabelsEnum = typeof(E))] public partial class M : nn.Module<Tensor, Tensor> {" + Body + "}"),
     };
 
     public static IEnumerable<object[]> Names() => Corpus.Select(c => new object[] { c.Name });

@@ -69,7 +69,7 @@ internal static class TestModels
 
         public enum Garment { TShirt, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, AnkleBoot }
 
-        [Explainable(LabelsEnum = typeof(Garment))]
+        [Explainable(Labels = typeof(Garment))]
         public sealed partial class FashionCnn : nn.Module<Tensor, Tensor>
         {
             private readonly nn.Module<Tensor, Tensor> conv1 = nn.Conv2d(1, 16, 5);

@@ -153,12 +153,13 @@ internal static class ModelParser
         {
             foreach (var argument in attribute.NamedArguments)
             {
-                if (argument.Key == "Labels" && argument.Value.Kind == TypedConstantKind.Array && !argument.Value.IsNull)
+                var value = argument.Value;
+                if (argument.Key == "Labels" && value.Kind == TypedConstantKind.Array && !value.IsNull)
                 {
                     labelsGiven = true;
-                    foreach (var value in argument.Value.Values)
+                    foreach (var item in value.Values)
                     {
-                        if (value.Value is string s) labelTexts.Add(s);
+                        if (item.Value is string s) labelTexts.Add(s);
                         else
                         {
                             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name, "a label is null or not a constant string"));
@@ -166,28 +167,34 @@ internal static class ModelParser
                         }
                     }
                 }
-                else if (argument.Key == "LabelsEnum" && argument.Value.Kind == TypedConstantKind.Type && argument.Value.Value is INamedTypeSymbol enumType)
+                else if (argument.Key is "Labels" or "LabelsEnum" && value.Kind == TypedConstantKind.Type && value.Value is INamedTypeSymbol enumType)
                 {
                     if (enumType.TypeKind != TypeKind.Enum)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name,
-                            $"LabelsEnum '{enumType.ToDisplayString()}' is not an enum"));
+                            $"'{enumType.ToDisplayString()}' is not an enum"));
                         ok = false;
                         continue;
                     }
-                    if (labelsGiven)
+                    if (labelsEnum is not null || labelsGiven)
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name, "set either Labels or LabelsEnum, not both"));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name, "labels are given twice; give either strings or one enum"));
                         ok = false;
                         continue;
                     }
                     labelsEnum = enumType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
                     labelTexts.AddRange(enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue).Select(f => f.Name));
                 }
+                else if (argument.Key == "Labels" && !value.IsNull && value.Kind != TypedConstantKind.Error)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name,
+                        "Labels must be a string array or typeof(an enum)"));
+                    ok = false;
+                }
             }
             if (labelsGiven && labelsEnum is not null)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name, "set either Labels or LabelsEnum, not both"));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidLabels, AttributeLocation(attribute) ?? identifier, name, "labels are given twice; give either strings or one enum"));
                 ok = false;
             }
         }
