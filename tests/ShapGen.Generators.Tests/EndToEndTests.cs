@@ -86,6 +86,7 @@ public class EndToEndTests
                 {
                     using var outputs = model.call(xGrid, xExtra);
                     var top = outputs.argmax(1).data<long>().ToArray();
+                    _ = result.RankedIndexes;   // reading twice must not free the explanation's tensor
                     var labels = result.RankedLabels!;
                     report["ranked.labelsOk"] = Enumerable.Range(0, 3).All(i => (long)labels[i][0] == top[i]) ? 1 : 0;
                     try { _ = result[LinearTwoInput.Label.pos]; report["ranked.indexerThrows"] = 0; }

@@ -305,9 +305,14 @@ internal static class ModelEmitter
         w.Line("    {");
         w.Line("        var indexes = Explanation.OutputIndexes;");
         w.Line("        if (indexes is null) return null;");
-        w.Line("        using var cpu = indexes.cpu();");
-        w.Line("        long n = cpu.shape[0], k = cpu.shape[1];");
-        w.Line("        var flat = cpu.data<long>().ToArray();");
+        w.Line("        long n = indexes.shape[0], k = indexes.shape[1];");
+        w.Line("        long[] flat;");
+        w.Line("        if (indexes.device_type == global::TorchSharp.DeviceType.CPU) flat = indexes.data<long>().ToArray();");
+        w.Line("        else");
+        w.Line("        {");
+        w.Line("            using var host = indexes.cpu();");
+        w.Line("            flat = host.data<long>().ToArray();");
+        w.Line("        }");
         w.Line("        var result = new long[n][];");
         w.Line("        for (long i = 0; i < n; i++)");
         w.Line("        {");

@@ -150,9 +150,14 @@ partial class FashionCnn
             {
                 var indexes = Explanation.OutputIndexes;
                 if (indexes is null) return null;
-                using var cpu = indexes.cpu();
-                long n = cpu.shape[0], k = cpu.shape[1];
-                var flat = cpu.data<long>().ToArray();
+                long n = indexes.shape[0], k = indexes.shape[1];
+                long[] flat;
+                if (indexes.device_type == global::TorchSharp.DeviceType.CPU) flat = indexes.data<long>().ToArray();
+                else
+                {
+                    using var host = indexes.cpu();
+                    flat = host.data<long>().ToArray();
+                }
                 var result = new long[n][];
                 for (long i = 0; i < n; i++)
                 {
