@@ -6,12 +6,6 @@ namespace ShapGen.Generators.Model;
 /// <summary>A diagnostic as a plain value (descriptor id, location parts, message arguments) so it can be cached.</summary>
 internal sealed record DiagnosticInfo(string Id, LocationInfo? Location, EquatableArray<string> Arguments)
 {
-    public Diagnostic ToDiagnostic()
-    {
-        var descriptor = ShapGen.Generators.Diagnostics.DiagnosticDescriptors.ById(Id);
-        return Diagnostic.Create(descriptor, Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None, System.Linq.Enumerable.ToArray<object?>(Arguments));
-    }
-
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, Location? location, params object?[] arguments) =>
         new(descriptor.Id, LocationInfo.From(location),
             System.Linq.Enumerable.Select(arguments, a => System.Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "").ToEquatableArray());
