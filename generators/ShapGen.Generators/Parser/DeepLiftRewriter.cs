@@ -54,13 +54,13 @@ internal sealed class DeepLiftRewriter : CSharpSyntaxRewriter
         _ct = ct;
     }
 
-    public static DeepLiftForwardSpec? Rewrite(Compilation compilation, IMethodSymbol forward, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    public static DeepLiftForwardSpec? Rewrite(SemanticModels models, IMethodSymbol forward, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         var syntax = forward.DeclaringSyntaxReferences.Select(r => r.GetSyntax(ct)).OfType<MethodDeclarationSyntax>().FirstOrDefault();
         if (syntax is null || (syntax.Body is null && syntax.ExpressionBody is null) || syntax.ContainsDiagnostics)
             return null;
         var local = new List<DiagnosticInfo>();
-        var rewriter = new DeepLiftRewriter(compilation.GetSemanticModel(syntax.SyntaxTree), local, ct);
+        var rewriter = new DeepLiftRewriter(models.For(syntax.SyntaxTree), local, ct);
         SyntaxNode? body;
         try
         {

@@ -221,7 +221,7 @@ internal static class ModelParser
         ct.ThrowIfCancellationRequested();
 
         // Shape inference through forward, layer paths, DeepLIFT rewrite.
-        var inference = ShapeInference.Run(context.SemanticModel.Compilation, type, forward, inputs, returnShape, diagnostics, ct);
+        var inference = ShapeInference.Run(new SemanticModels(context.SemanticModel), type, forward, inputs, returnShape, diagnostics, ct);
 
         long? outputSize = null;
         if (returnShape is not null) outputSize = Product(returnShape);

@@ -39,7 +39,7 @@ internal sealed class ShapeInference
         "tanhshrink", "dropout2d", "alpha_dropout", "sin", "cos", "clamp", "clip", "float", "to_type", "type",
     };
 
-    private readonly Compilation _compilation;
+    private readonly SemanticModels _models;
     private readonly List<DiagnosticInfo> _diagnostics;
     private readonly CancellationToken _ct;
     private readonly Dictionary<IFieldSymbol, (string Path, Layer? Layer)> _fields = new(SymbolEqualityComparer.Default);
@@ -48,17 +48,17 @@ internal sealed class ShapeInference
     private readonly InferenceResult _result = new();
     private SemanticModel? _model;
 
-    private ShapeInference(Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    private ShapeInference(SemanticModels models, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        _compilation = compilation;
+        _models = models;
         _diagnostics = diagnostics;
         _ct = ct;
     }
 
-    public static InferenceResult Run(Compilation compilation, INamedTypeSymbol type, IMethodSymbol forward, IReadOnlyList<InputSpec> inputs,
+    public static InferenceResult Run(SemanticModels models, INamedTypeSymbol type, IMethodSymbol forward, IReadOnlyList<InputSpec> inputs,
                                       int[]? returnShape, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        var inference = new ShapeInference(compilation, diagnostics, ct);
+        var inference = new ShapeInference(models, diagnostics, ct);
         try
         {
             inference.CollectFields(type);
@@ -75,11 +75,11 @@ internal sealed class ShapeInference
             inference._result.ModulePaths = null;
             inference._result.LayerInputs.Clear();
         }
-        inference._result.DeepLiftForward = DeepLiftRewriter.Rewrite(compilation, forward, diagnostics, ct);
+        inference._result.DeepLiftForward = DeepLiftRewriter.Rewrite(models, forward, diagnostics, ct);
         return inference._result;
     }
 
-    private SemanticModel ModelFor(SyntaxTree tree) => _compilation.GetSemanticModel(tree);
+    private SemanticModel ModelFor(SyntaxTree tree) => _models.For(tree);
 
     private void CollectFields(INamedTypeSymbol type)
     {
