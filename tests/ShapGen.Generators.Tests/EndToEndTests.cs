@@ -22,6 +22,7 @@ public class EndToEndTests
         namespace E2E;
 
         [Explainable(Labels = new[] { "neg", "pos" })]
+        [ExplainLayer(nameof(fc), Name = "HiddenExplainer")]
         public sealed partial class LinearTwoInput : nn.Module<Tensor, Tensor, Tensor>
         {
             public readonly nn.Module<Tensor, Tensor> fc = nn.Linear(7, 2);
@@ -80,6 +81,16 @@ public class EndToEndTests
                     report["gradient.expectedError"] = Math.Abs(result.ExpectedValue(LinearTwoInput.Label.pos) - f[0, 1].ToDouble());
                     using var layout = result.ToShapLayout(LinearTwoInput.Input.Grid);
                     report["gradient.layoutOk"] = layout.shape.SequenceEqual(new long[] { 3, 1, 2, 2, 2 }) ? 1 : 0;
+                }
+                using (var layer = new LinearTwoInput.HiddenExplainer(model, background))
+                using (var result = layer.Explain(inputs, new GradientExplainOptions { NSamples = 10, Seed = 2 }))
+                {
+                    // The layer input is cat(flatten(grid), extra): attributions w ⊙ (h − h_r), [N, 7].
+                    var h = torch.cat(new[] { xGrid.flatten(1), xExtra }, 1);
+                    var hr = torch.cat(new[] { bgGrid.flatten(1), bgExtra }, 1);
+                    report["layer.error"] = Math.Max((result[LinearTwoInput.Label.neg] - weight[0] * (h - hr)).abs().max().ToDouble(),
+                                                     (result[LinearTwoInput.Label.pos] - weight[1] * (h - hr)).abs().max().ToDouble());
+                    report["layer.shapeOk"] = LinearTwoInput.HiddenExplainer.LayerShape!.SequenceEqual(new long[] { 7 }) ? 1 : 0;
                 }
                 using (var ranked = new LinearTwoInput.GradientExplainer(model, background))
                 using (var result = ranked.Explain(inputs, new GradientExplainOptions { NSamples = 5, RankedOutputs = 1 }))
@@ -171,6 +182,8 @@ public class EndToEndTests
         Assert.InRange(report["gradient.expectedError"], 0, 1e-5);
         Assert.Equal(1, report["gradient.layoutOk"]);
         Assert.Equal(1, report["ranked.labelsOk"]);
+        Assert.InRange(report["layer.error"], 0, 1e-5);
+        Assert.Equal(1, report["layer.shapeOk"]);
         Assert.Equal(1, report["ranked.indexerThrows"]);
         Assert.InRange(report["deep.error"], 0, 1e-5);
         Assert.InRange(report["kernel.error"], 0, 1e-4);
