@@ -79,6 +79,13 @@ public sealed class W1GradientBenchmark : IBenchmark
                 ["device"] = device.ToString(), ["threads"] = torch.get_num_threads(), ["repeats"] = repeats,
             };
 
+            int timed = Math.Min(n, naiveSamples);
+            var xNaive = x.narrow(0, 0, timed);
+            var naiveTimed = Time(() => NaiveW1(net, bg, xNaive, nsamples), device, 1, warm: false);
+            double scale = (double)n / timed;
+            var naive = (Wall: naiveTimed.Wall * scale, Cpu: naiveTimed.Cpu * scale);
+
+            Measure.Report(new Dictionary<string, object?>(common) { ["phase"] = "naive (extrapolated)", ["wall_s"] = Math.Round(naive.Wall, 4), ["cpu_s"] = Math.Round(naive.Cpu, 4) });
             var explainOptions = new GradientExplainOptions { NSamples = nsamples, Seed = 1, MaxBatchRows = maxRows, OutputMode = outputMode };
             var shapgen = Time(() =>
             {
@@ -86,15 +93,10 @@ public sealed class W1GradientBenchmark : IBenchmark
                 Measure.Sync(device);
             }, device, repeats, warm: n < 500);
 
+            Measure.Report(new Dictionary<string, object?>(common) { ["phase"] = "shapgen", ["wall_s"] = Math.Round(shapgen.Wall, 4), ["cpu_s"] = Math.Round(shapgen.Cpu, 4) });
             var ideal = new Dictionary<string, (double Wall, double Cpu)>();
             foreach (var mode in modes)
                 ideal[mode] = Time(() => IdealW1(net, bg, x, nsamples, mode, idealRows), device, repeats, warm: n < 500);
-
-            int timed = Math.Min(n, naiveSamples);
-            var xNaive = x.narrow(0, 0, timed);
-            var naiveTimed = Time(() => NaiveW1(net, bg, xNaive, nsamples), device, 1, warm: false);
-            double scale = (double)n / timed;
-            var naive = (Wall: naiveTimed.Wall * scale, Cpu: naiveTimed.Cpu * scale);
 
             var bestIdeal = ideal.Values.MinBy(v => v.Wall);
             var bestIdealCpu = ideal.Values.Min(v => v.Cpu);
