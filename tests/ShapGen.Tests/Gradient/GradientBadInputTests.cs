@@ -156,11 +156,29 @@ public sealed class GradientBadInputTests : IDisposable
     }
 
     [Fact]
+    public void A_layer_invoked_twice_is_reported()
+    {
+        using var scope = NewDisposeScope();
+        var model = ExplainableModel.Create(new TwiceCallingNet());
+        var e = Assert.Throws<InvalidOperationException>(() => new GradientExplainer(model, new[] { randn(5, 3) }, layer: "inner"));
+        Assert.Contains("invoked 2 times", e.Message);
+        // The hook was removed: the model still runs normally.
+        Assert.Equal(new long[] { 2, 3 }, model.Forward(randn(2, 3)).shape);
+    }
+
+    [Fact]
     public void A_disposed_explainer_throws_object_disposed()
     {
         var explainer = new GradientExplainer(_model, new[] { _flat, _image });
         explainer.Dispose();
         Assert.Throws<ObjectDisposedException>(() => explainer.Explain(new[] { _flat, _image }));
+    }
+
+    private sealed class TwiceCallingNet : nn.Module<Tensor, Tensor>
+    {
+        private readonly nn.Module<Tensor, Tensor> inner = nn.Linear(3, 3);
+        public TwiceCallingNet() : base(nameof(TwiceCallingNet)) => RegisterComponents();
+        public override Tensor forward(Tensor x) => inner.call(inner.call(x));
     }
 
     private sealed class ForwardCallingNet : nn.Module<Tensor, Tensor>

@@ -203,8 +203,8 @@ public sealed class GradientExplainerTests
         using var explainer = new GradientExplainer(model, new[] { bg }, layer: "head");
         using var result = explainer.Explain(new[] { x }, new GradientExplainOptions { Seed = 2, NSamples = 10 });
         Assert.Equal(new long[] { 4, 6 }, result[0, 0].shape);
-        // head is linear: the layer attributions sum to f(x) − f(r) per draw, so to f(x) − E[f(bg)] only in
-        // expectation; but with the draws' background the estimator is exact for the mean over r: check the bound.
+        // head is linear, so each draw's layer attributions sum to f(x) − f(r) exactly; their mean differs from
+        // f(x) − E[f(bg)] only by the sampling error of the drawn rows, bounded by the returned variances.
         Tensor fx;
         using (no_grad()) fx = model.Forward(x);
         using var many = explainer.Explain(new[] { x }, new GradientExplainOptions { Seed = 3, NSamples = 4000, ReturnVariances = true });
