@@ -238,19 +238,21 @@ public sealed class DeepExplainer : IDisposable
         long k = output.shape[1];
         var one = ones(p, 1, dtype: output.dtype, device: output.device);
         int explained = (int)outputs.shape[1];
+        // Accumulate only once every backward of the batch succeeded, so a batch retried after an error is not counted twice.
+        var contributions = new Tensor?[explained, xs.Length];
         for (int j = 0; j < explained; j++)
         {
             var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
             var grads = autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true);
             context.ThrowIfFailed();
             for (int i = 0; i < xs.Length; i++)
-            {
-                var g = grads[i];
-                if (g is null || g.IsInvalid)
-                    continue;
-                sums[j][i].index_add_(0, sampleIds, delta[i] * g, 1);
-            }
+                if (grads[i] is { IsInvalid: false } g)
+                    contributions[j, i] = delta[i] * g;
         }
+        for (int j = 0; j < explained; j++)
+            for (int i = 0; i < xs.Length; i++)
+                if (contributions[j, i] is { } c)
+                    sums[j][i].index_add_(0, sampleIds, c, 1);
     }
 
     private Tensor ForwardNoGrad(Tensor[] inputs)
