@@ -107,6 +107,23 @@ public sealed class DeepExplainerReliabilityTests
         Assert.True(growth <= 5, $"live tensors grew by {growth} over 20 explanations");
     }
 
+    [Fact]
+    public void An_input_the_model_ignores_gets_zero_attributions()
+    {
+        using var scope = NewDisposeScope();
+        torch.manual_seed(2);
+        var layer = nn.Linear(3, 2);
+        layer.to(float64);
+        var model = new ExplainableModel(x => DeepLiftOps.Tanh(layer.call(x[0])), 2, layer);
+        var background = new[] { Rand(1, 4, 3), Rand(2, 4, 5) };
+        var x = new[] { Rand(3, 2, 3), Rand(4, 2, 5) };
+        using var explainer = new DeepExplainer(model, background);
+        using var e = explainer.Explain(x);
+        Assert.Equal(0.0, e[0, 1].abs().max().item<double>());
+        Assert.True(e[0, 0].abs().max().item<double>() > 0);
+        Assert.True(AdditivityGap(model, x, background, e) < 1e-10);
+    }
+
     [CudaFact]
     public void Cuda_explanation_matches_the_cpu_one()
     {
