@@ -129,6 +129,8 @@ public sealed class DeepExplainer : IDisposable
         var fx = ForwardNoGrad(xs);
         var order = OutputRanking.Select(fx, options.RankedOutputs, options.OutputRankOrder);
         int explained = (int)order.shape[1];
+        if (ReplicateOutputs && options.MaxBatchRows is null)
+            pairsPerChunk = Math.Max(1, pairsPerChunk / explained);
         var sums = new Tensor[explained][];
         for (int j = 0; j < explained; j++)
             sums[j] = xs.Select(x => zeros_like(x)).ToArray();
@@ -210,19 +212,31 @@ public sealed class DeepExplainer : IDisposable
         return values;
     }
 
+    /// <summary>
+    /// Strategy for several explained outputs: false (default) runs one forward and one backward per output on the
+    /// retained graph; true replicates the batch once per output and runs one forward and one backward. Internal so
+    /// the W3 benchmark can compare them.
+    /// </summary>
+    internal bool ReplicateOutputs { get; set; }
+
     private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums)
     {
         long p = sampleIds.shape[0];
+        int explained = (int)outputs.shape[1];
+        int copies = ReplicateOutputs ? explained : 1;
+        var rowSamples = copies == 1 ? sampleIds : sampleIds.repeat(copies);
+        var rowBackground = copies == 1 ? backgroundIds : backgroundIds.repeat(copies);
+        long rows = p * copies;
         var xp = new Tensor[xs.Length];
         var rp = new Tensor[xs.Length];
         var delta = new Tensor[xs.Length];
         for (int i = 0; i < xs.Length; i++)
         {
-            xp[i] = xs[i].index_select(0, sampleIds).requires_grad_(true);
-            rp[i] = _background[i].index_select(0, backgroundIds);
+            xp[i] = xs[i].index_select(0, rowSamples).requires_grad_(true);
+            rp[i] = _background[i].index_select(0, rowBackground);
             delta[i] = xp[i].detach() - rp[i];
         }
-        var context = new DeepLiftContext(this, p);
+        var context = new DeepLiftContext(this, rows);
         Tensor output;
         using (context.Enter())
         {
@@ -236,21 +250,41 @@ public sealed class DeepExplainer : IDisposable
         if (!output.requires_grad)
             return; // the output does not depend on the inputs: all attributions stay zero
         long k = output.shape[1];
-        var one = ones(p, 1, dtype: output.dtype, device: output.device);
-        int explained = (int)outputs.shape[1];
-        for (int j = 0; j < explained; j++)
+        // Accumulate only once every backward of the batch succeeded, so a batch retried after an error is not counted twice.
+        var contributions = new Tensor?[explained, xs.Length];
+        if (copies > 1)
         {
-            var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
-            var grads = autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true);
+            // Block j of the replicated rows carries output outputs[:, j].
+            var selected = outputs.t().reshape(-1, 1);
+            var selector = zeros(rows, k, dtype: output.dtype, device: output.device)
+                .scatter_(1, selected, ones(rows, 1, dtype: output.dtype, device: output.device));
+            var grads = autograd.grad(new[] { output }, xp, new[] { selector }, allow_unused: true);
             context.ThrowIfFailed();
             for (int i = 0; i < xs.Length; i++)
+                if (grads[i] is { IsInvalid: false } g)
+                {
+                    var all = delta[i] * g;
+                    for (int j = 0; j < explained; j++)
+                        contributions[j, i] = all.narrow(0, j * p, p);
+                }
+        }
+        else
+        {
+            var one = ones(p, 1, dtype: output.dtype, device: output.device);
+            for (int j = 0; j < explained; j++)
             {
-                var g = grads[i];
-                if (g is null || g.IsInvalid)
-                    continue;
-                sums[j][i].index_add_(0, sampleIds, delta[i] * g, 1);
+                var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
+                var grads = autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true);
+                context.ThrowIfFailed();
+                for (int i = 0; i < xs.Length; i++)
+                    if (grads[i] is { IsInvalid: false } g)
+                        contributions[j, i] = delta[i] * g;
             }
         }
+        for (int j = 0; j < explained; j++)
+            for (int i = 0; i < xs.Length; i++)
+                if (contributions[j, i] is { } c)
+                    sums[j][i].index_add_(0, sampleIds, c, 1);
     }
 
     private Tensor ForwardNoGrad(Tensor[] inputs)

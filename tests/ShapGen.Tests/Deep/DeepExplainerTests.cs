@@ -255,7 +255,7 @@ public sealed class DeepExplainerTests
     }
 
     [Fact]
-    public void Two_inputs_and_all_outputs_add_up_and_batching_matches_one_sample_at_a_time()
+    public void Two_inputs_and_all_outputs_add_up_and_batching_replication_and_one_sample_at_a_time_agree()
     {
         using var scope = NewDisposeScope();
         var model = ExplainableModel.Create(new TwoInputNet(8));
@@ -264,10 +264,16 @@ public sealed class DeepExplainerTests
         using var explainer = new DeepExplainer(model, background, inputNames: new[] { "v", "image" });
         using var e = explainer.Explain(x, new DeepExplainOptions { MaxBatchRows = 6 });
         Assert.True(AdditivityGap(model, x, background, e) < 1e-10);
+        explainer.ReplicateOutputs = true;
+        using var replicated = explainer.Explain(x, new DeepExplainOptions { MaxBatchRows = 6 });
+        explainer.ReplicateOutputs = false;
         var naive = explainer.ExplainOneSampleAtATime(x);
         for (int o = 0; o < 3; o++)
             for (int i = 0; i < 2; i++)
+            {
                 Assert.True(e[o, i].allclose(naive[o][i], rtol: 0, atol: 1e-12), $"output {o} input {i}");
+                Assert.True(e[o, i].allclose(replicated[o, i], rtol: 0, atol: 1e-12), $"replicated: output {o} input {i}");
+            }
     }
 
     [Fact]
