@@ -270,7 +270,8 @@ internal static class ModelParser
             className = UniqueName(className, layerNames);
             long[]? shape = null;
             bool inferred = false;
-            if (inference.LayerInputs.TryGetValue(path, out var inferredShape) && inferredShape is not null)
+            string inferencePath = path.StartsWith("_", StringComparison.Ordinal) ? path.Substring(1) : path;
+            if (inference.LayerInputs.TryGetValue(inferencePath, out var inferredShape) && inferredShape is not null)
             {
                 shape = inferredShape;
                 inferred = true;
