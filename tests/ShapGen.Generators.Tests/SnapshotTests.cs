@@ -40,6 +40,21 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void GeneratedCodeIsFullyDocumentedWhenDocumentationWarningsAreOn()
+    {
+        var options = GeneratorHarness.ParseOptions.WithDocumentationMode(Microsoft.CodeAnalysis.DocumentationMode.Diagnose);
+        var trees = new[] { TestModels.TwoInputMnist, TestModels.Vgg16, TestModels.FashionCnn }
+            .Select((s, i) => Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(s, options, path: $"/src/Doc{i}.cs")).ToArray();
+        var compilation = GeneratorHarness.CreateCompilation(trees);
+        var driver = Microsoft.CodeAnalysis.CSharp.CSharpGeneratorDriver.Create(new[] { Microsoft.CodeAnalysis.GeneratorExtensions.AsSourceGenerator(new ShapGenGenerator()) }, parseOptions: options);
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out _);
+        var problems = output.GetDiagnostics().Where(d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning &&
+                                                          d.Location.SourceTree?.FilePath.Contains("ShapGen.Generators") == true);
+        Assert.Empty(problems);
+        Assert.Contains(output.GetDiagnostics(), d => d.Id == "CS1591");   // the user's own code is undocumented: the mode is on
+    }
+
+    [Fact]
     public void GeneratedSourceDoesNotDependOnTheCurrentCulture()
     {
         var previous = System.Globalization.CultureInfo.CurrentCulture;
