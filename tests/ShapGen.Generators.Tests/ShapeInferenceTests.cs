@@ -112,6 +112,18 @@ public class ShapeInferenceTests
     }
 
     [Fact]
+    public void TheDesignExampleWithAWrongHiddenSizeIsReportedAtTheHiddenCall()
+    {
+        // flat: 1·28·28 = 784; image: conv 3×3 → 32·26·26 = 21632; cat → 22416.
+        string wrong = TestModels.TwoInputMnist.Replace("nn.Linear(28 * 28 + 32 * 26 * 26, 128)", "nn.Linear(28 * 28 + 32 * 26 * 26 + 32, 128)");
+        var diagnostic = Assert.Single(ShapGenDiagnostics(wrong));
+        Assert.Equal("SHAPGEN008", diagnostic.Id);
+        Assert.Equal("Linear 'hidden' expects 22448 input features, receives 22416 (input shape [N, 22416])", diagnostic.GetMessage());
+        int line = diagnostic.Location.GetLineSpan().StartLinePosition.Line;
+        Assert.Contains("hidden.call(", wrong.Split('\n')[line]);
+    }
+
+    [Fact]
     public void CatAndViewMismatchesAreReportedWhereTheyHappen()
     {
         var diagnostics = ShapGenDiagnostics(U + """
