@@ -68,6 +68,50 @@ public class ShapeInferenceTests
     }
 
     [Fact]
+    public void Conv1dPool1dAdaptivePoolAndLayerNorm()
+    {
+        // conv1d: (50 + 2·2 − 5) / 1 + 1 = 50; maxpool1d 2: 25; adaptive (7, 7) on any H×W; LayerNorm(16) keeps [.., 16].
+        var spec = Spec(U + """
+            [Explainable, ExplainLayer("pool"), ExplainLayer("head")]
+            public partial class M : nn.Module<Tensor, Tensor, Tensor>
+            {
+                private readonly nn.Module<Tensor, Tensor> conv = nn.Conv1d(3, 6, 5, padding: 2);
+                private readonly nn.Module<Tensor, Tensor> pool = nn.MaxPool1d(2);
+                private readonly nn.Module<Tensor, Tensor> adaptive = nn.AdaptiveAvgPool2d((7, 7));
+                private readonly nn.Module<Tensor, Tensor> norm = nn.LayerNorm(16);
+                private readonly nn.Module<Tensor, Tensor> head = nn.Linear(6 * 25 + 2 * 7 * 7 + 2 * 33 * 16, 3);
+                public M() : base("M") => RegisterComponents();
+                public override Tensor forward([Shape(3, 50)] Tensor signal, [Shape(2, 33, 16)] Tensor picture)
+                {
+                    var a = pool.call(conv.call(signal)).flatten(1);
+                    var b = adaptive.call(picture).flatten(1);
+                    var c = norm.call(picture).flatten(1);
+                    return head.call(torch.cat(new[] { a, b, c }, 1));
+                }
+            }
+            """);
+        Assert.Equal(new long[] { 6, 50 }, spec.Layers.Single(l => l.Path == "pool").Shape.ToArray());
+        Assert.Equal(new long[] { 6 * 25 + 2 * 7 * 7 + 2 * 33 * 16 }, spec.Layers.Single(l => l.Path == "head").Shape.ToArray());
+        Assert.Equal(new long[] { 3 }, spec.OutputShape.ToArray());
+    }
+
+    [Fact]
+    public void LayerNormMismatchIsReported()
+    {
+        var diagnostics = ShapGenDiagnostics(U + """
+            [Explainable]
+            public partial class M : nn.Module<Tensor, Tensor>
+            {
+                private readonly nn.Module<Tensor, Tensor> norm = nn.LayerNorm(16);
+                public M() : base("M") => RegisterComponents();
+                public override Tensor forward([Shape(4, 15)] Tensor x) => norm.call(x);
+            }
+            """);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("LayerNorm 'norm' expects a last dimension of 16, receives 15 (input shape [N, 4, 15])", diagnostic.GetMessage());
+    }
+
+    [Fact]
     public void UnknownLayerShapeFallsBackToTheDeclaredShape()
     {
         var spec = Spec(U + """

@@ -27,39 +27,53 @@ internal static class LayerReader
         {
             case "Linear":
                 return Long(args, "inputSize") is { } i && Long(args, "outputSize") is { } o && i > 0 && o > 0 ? new LinearLayer(i, o) : null;
+            case "Conv1d":
             case "Conv2d":
             {
+                int d = name == "Conv1d" ? 1 : 2;
                 if (Long(args, "in_channels") is not { } ic || Long(args, "out_channels") is not { } oc || ic <= 0 || oc <= 0) return null;
-                var k = Pair(args, "kernel_size", null);
-                var s = Pair(args, "stride", 1);
-                var d = Pair(args, "dilation", 1);
-                if (k is null || s is null || d is null) return null;
+                var k = Dims(args, "kernel_size", null, d);
+                var s = Dims(args, "stride", 1, d);
+                var dl = Dims(args, "dilation", 1, d);
+                if (k is null || s is null || dl is null) return null;
                 bool same = false;
                 long[]? p;
                 if (args.TryGetValue("padding", out var padding) && padding.Type?.Name == "Padding")
                 {
                     if (padding.ConstantValue.Value is not int mode) return null;
                     var member = padding.Type.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, mode));
-                    if (member?.Name == "Same") { same = true; p = new long[] { 0, 0 }; if (s[0] != 1 || s[1] != 1) return null; }
-                    else if (member?.Name == "Valid") p = new long[] { 0, 0 };
+                    if (member?.Name == "Same") { same = true; p = new long[d]; if (s.Any(x => x != 1)) return null; }
+                    else if (member?.Name == "Valid") p = new long[d];
                     else return null;
                 }
-                else p = Pair(args, "padding", 0);
-                if (p is null || !Positive(k) || !Positive(s) || !Positive(d) || p.Any(x => x < 0)) return null;
-                return new Conv2dLayer(ic, oc, k, s, p, d, same);
+                else p = Dims(args, "padding", 0, d);
+                if (p is null || !Positive(k) || !Positive(s) || !Positive(dl) || p.Any(x => x < 0)) return null;
+                return new Conv2dLayer(ic, oc, k, s, p, dl, same);
             }
+            case "MaxPool1d":
+            case "AvgPool1d":
             case "MaxPool2d":
             case "AvgPool2d":
             {
-                var k = Pair(args, "kernel_size", null);
+                int n = name.EndsWith("1d", System.StringComparison.Ordinal) ? 1 : 2;
+                var k = Dims(args, "kernel_size", null, n);
                 if (k is null) return null;
-                var s = Pair(args, "stride", null) ?? (IsNullOrAbsent(args, "stride") ? k : null);
-                var p = Pair(args, "padding", 0);
-                var d = name == "MaxPool2d" ? Pair(args, "dilation", 1) : new long[] { 1, 1 };
+                var s = Dims(args, "stride", null, n) ?? (IsNullOrAbsent(args, "stride") ? k : null);
+                var p = Dims(args, "padding", 0, n);
+                var d = name.StartsWith("MaxPool", System.StringComparison.Ordinal) ? Dims(args, "dilation", 1, n) : Enumerable.Repeat(1L, n).ToArray();
                 if (s is null || p is null || d is null || !Positive(k) || !Positive(s) || !Positive(d) || p.Any(x => x < 0)) return null;
                 if (Bool(args, "ceil_mode") is not { } ceil) return null;
                 return new Pool2dLayer(name, k, s, p, d, ceil);
             }
+            case "AdaptiveAvgPool2d":
+            case "AdaptiveMaxPool2d":
+            {
+                var size = Dims(args, "output_size", null, 2);
+                return size is not null && Positive(size) ? new AdaptivePoolLayer(name, size) : null;
+            }
+            case "LayerNorm":
+                return args.TryGetValue("normalized_shape", out var normalized) && normalized.Type?.SpecialType == SpecialType.System_Int64 &&
+                       ConstantLong(normalized) is { } ln && ln > 0 ? new LayerNormLayer(ln) : null;
             case "BatchNorm1d":
                 return Long(args, "num_features") is { } f1 && f1 > 0 ? new BatchNormLayer(name, f1, 2, 3) : null;
             case "BatchNorm2d":
@@ -146,12 +160,14 @@ internal static class LayerReader
         !args.TryGetValue(name, out var value) || (value.ConstantValue.HasValue && value.ConstantValue.Value is null) ||
         (Unwrap(value) is { } inner && inner.ConstantValue.HasValue && inner.ConstantValue.Value is null) || Unwrap(value) is IDefaultValueOperation;
 
-    /// <summary>A (height, width) pair from a scalar, a tuple or a two-element array; <paramref name="fallback"/> when absent or null.</summary>
-    private static long[]? Pair(Dictionary<string, IOperation> args, string name, long? fallback)
+    /// <summary>Per-dimension sizes from a scalar, a tuple or an array of <paramref name="count"/> elements; <paramref name="fallback"/> when absent or null.</summary>
+    private static long[]? Dims(Dictionary<string, IOperation> args, string name, long? fallback, int count)
     {
-        if (IsNullOrAbsent(args, name)) return fallback is { } f ? new[] { f, f } : null;
+        if (IsNullOrAbsent(args, name)) return fallback is { } f ? Enumerable.Repeat(f, count).ToArray() : null;
         var value = Unwrap(args[name]);
-        if (ConstantLong(value) is { } single) return new[] { single, single };
+        if (ConstantLong(value) is { } single) return Enumerable.Repeat(single, count).ToArray();
+        if (count == 1)
+            return value is IArrayCreationOperation { Initializer.ElementValues.Length: 1 } one && ConstantLong(one.Initializer!.ElementValues[0]) is { } o ? new[] { o } : null;
         if (value is ITupleOperation tuple && tuple.Elements.Length == 2 && ConstantLong(tuple.Elements[0]) is { } a && ConstantLong(tuple.Elements[1]) is { } b)
             return new[] { a, b };
         if (value is IObjectCreationOperation { Arguments.Length: 2 } creation && ConstantLong(creation.Arguments[0].Value) is { } c && ConstantLong(creation.Arguments[1].Value) is { } e)

@@ -90,14 +90,15 @@ internal sealed class Conv2dLayer : Layer
 
     public Conv2dLayer(long inChannels, long outChannels, long[] kernel, long[] stride, long[] padding, long[] dilation, bool same)
     {
-        Kind = "Conv2d";
+        Kind = "Conv" + kernel.Length.ToString(CultureInfo.InvariantCulture) + "d";
         (_in, _out, _k, _s, _p, _d, _same) = (inChannels, outChannels, kernel, stride, padding, dilation, same);
     }
 
     public override long[]? Apply(long[] input, out ShapeError? error)
     {
         error = null;
-        if (input.Length != 4) return null;
+        int spatial = _k.Length;
+        if (input.Length != 2 + spatial) return null;
         if (input[1] != _in)
         {
             error = new ShapeError($"{ShapeText.N(_in)} input channels", $"{ShapeText.N(input[1])} (input shape {ShapeText.Full(input)})");
@@ -105,7 +106,7 @@ internal sealed class Conv2dLayer : Layer
         }
         var output = With(input, 1, _out);
         if (_same) return output;
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < spatial; i++)
         {
             long size = input[2 + i];
             long span = _d[i] * (_k[i] - 1) + 1;
@@ -135,11 +136,12 @@ internal sealed class Pool2dLayer : Layer
     public override long[]? Apply(long[] input, out ShapeError? error)
     {
         error = null;
-        if (input.Length < 3 || input.Length > 4) return null;
+        int spatial = _k.Length;
+        if (input.Length < spatial + 1 || input.Length > spatial + 2) return null;
         var output = (long[])input.Clone();
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; i < spatial; i++)
         {
-            int axis = input.Length - 2 + i;
+            int axis = input.Length - spatial + i;
             long size = input[axis];
             long span = _d[i] * (_k[i] - 1) + 1;
             if (size + 2 * _p[i] < span)
@@ -154,6 +156,51 @@ internal sealed class Pool2dLayer : Layer
             output[axis] = o;
         }
         return output;
+    }
+}
+
+/// <summary>AdaptiveAvgPool2d/AdaptiveMaxPool2d: the last two dimensions become the output size.</summary>
+internal sealed class AdaptivePoolLayer : Layer
+{
+    private readonly long[] _size;
+
+    public AdaptivePoolLayer(string kind, long[] size)
+    {
+        Kind = kind;
+        _size = size;
+    }
+
+    public override long[]? Apply(long[] input, out ShapeError? error)
+    {
+        error = null;
+        if (input.Length < _size.Length + 1 || input.Length > _size.Length + 2) return null;
+        var output = (long[])input.Clone();
+        for (int i = 0; i < _size.Length; i++) output[input.Length - _size.Length + i] = _size[i];
+        return output;
+    }
+}
+
+/// <summary>LayerNorm over the last dimension: it must equal the normalized size.</summary>
+internal sealed class LayerNormLayer : Layer
+{
+    private readonly long _size;
+
+    public LayerNormLayer(long size)
+    {
+        Kind = "LayerNorm";
+        _size = size;
+    }
+
+    public override long[]? Apply(long[] input, out ShapeError? error)
+    {
+        error = null;
+        if (input.Length < 2) return null;
+        if (input[input.Length - 1] != _size)
+        {
+            error = new ShapeError($"a last dimension of {ShapeText.N(_size)}", $"{ShapeText.N(input[input.Length - 1])} (input shape {ShapeText.Full(input)})");
+            return null;
+        }
+        return input;
     }
 }
 
