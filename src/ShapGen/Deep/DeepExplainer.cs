@@ -173,8 +173,10 @@ public sealed class DeepExplainer : IDisposable
     }
 
     /// <summary>
-    /// The same attributions computed the way shap's DeepExplainer structures the work: one sample at a time and one
-    /// forward and backward per output. A baseline for benchmarks and a cross-check in tests; values[o][i].
+    /// The same attributions computed the way shap's DeepExplainer structures the work: one sample at a time, one
+    /// forward and backward per output, and the reference rows in the backward too (shap backpropagates its stacked
+    /// [inputs; references] batch; their gradients are discarded). A baseline for benchmarks and a cross-check in
+    /// tests; values[o][i].
     /// </summary>
     internal Tensor[][] ExplainOneSampleAtATime(Tensor[] inputs)
     {
@@ -194,7 +196,7 @@ public sealed class DeepExplainer : IDisposable
                 var sampleIds = full(b, s, dtype: int64, device: _device);
                 var outputs = full(b, 1, o, dtype: int64, device: _device);
                 var sums = new[] { inputs.Select(x => zeros(x.shape.Skip(1).Prepend(n).ToArray(), dtype: x.dtype, device: x.device)).ToArray() };
-                RunPairs(inputs.Select(t => t.detach()).ToArray(), sampleIds, backgroundIds, outputs, sums);
+                RunPairs(inputs.Select(t => t.detach()).ToArray(), sampleIds, backgroundIds, outputs, sums, referencesCarryGradient: true);
                 for (int i = 0; i < inputs.Length; i++)
                     perSample[o, i].Add((sums[0][i][s] / b).MoveToOuterDisposeScope());
             }
@@ -219,7 +221,8 @@ public sealed class DeepExplainer : IDisposable
     /// </summary>
     internal bool ReplicateOutputs { get; set; }
 
-    private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums)
+    private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
+                          bool referencesCarryGradient = false)
     {
         long p = sampleIds.shape[0];
         int explained = (int)outputs.shape[1];
@@ -235,13 +238,16 @@ public sealed class DeepExplainer : IDisposable
             xp[i] = xs[i].index_select(0, rowSamples).requires_grad_(true);
             rp[i] = _background[i].index_select(0, rowBackground);
             delta[i] = xp[i].detach() - rp[i];
+            if (referencesCarryGradient)
+                rp[i].requires_grad_(true);
         }
         var context = new DeepLiftContext(this, rows);
         Tensor output;
+        Tensor referenceOutput;
         using (context.Enter())
         {
-            using (no_grad())
-                _model.Forward(rp);
+            using (IDisposable mode = referencesCarryGradient ? enable_grad() : no_grad())
+                referenceOutput = _model.Forward(rp);
             context.BeginExplainedPass();
             using (enable_grad())
                 output = _model.Forward(xp);
@@ -274,7 +280,10 @@ public sealed class DeepExplainer : IDisposable
             for (int j = 0; j < explained; j++)
             {
                 var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
-                var grads = autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true);
+                var grads = !referencesCarryGradient
+                    ? autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true)
+                    : autograd.grad(new[] { output, referenceOutput }, xp.Concat(rp).ToArray(), new[] { selector, selector },
+                                    retain_graph: j < explained - 1, allow_unused: true);
                 context.ThrowIfFailed();
                 for (int i = 0; i < xs.Length; i++)
                     if (grads[i] is { IsInvalid: false } g)
