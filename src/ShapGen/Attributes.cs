@@ -9,10 +9,14 @@ namespace ShapGen;
 [AttributeUsage(AttributeTargets.Class, Inherited = false, AllowMultiple = false)]
 public sealed class ExplainableAttribute : Attribute
 {
-    /// <summary>Output labels, one per model output, in output order (becomes the generated <c>Label</c> enum).</summary>
-    public string[]? Labels { get; set; }
+    /// <summary>
+    /// Output labels, one per model output, in output order: a string array (<c>Labels = new[] { "cat", "dog" }</c>,
+    /// which becomes the generated <c>Label</c> enum) or a user enum (<c>Labels = typeof(MyEnum)</c>, whose members in
+    /// declaration order label the outputs). Anything else is compile error SHAPGEN014.
+    /// </summary>
+    public object? Labels { get; set; }
 
-    /// <summary>A user enum whose members, in declaration order, label the model outputs.</summary>
+    /// <summary>A user enum whose members, in declaration order, label the model outputs (same as <c>Labels = typeof(MyEnum)</c>).</summary>
     public Type? LabelsEnum { get; set; }
 }
 
