@@ -39,4 +39,15 @@ public class ExplainOptions
 
     /// <summary>Receives progress after each batch; reaches Done == Total exactly once.</summary>
     public IProgress<ExplainProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Bytes one batch may use; null: a quarter of the host's available memory (at most 4 GiB) on the CPU, 4 GiB on
+    /// CUDA (TorchSharp cannot query free device memory).
+    /// </summary>
+    public long? MemoryBudgetBytes { get; set; }
+
+    /// <summary>
+    /// Receives diagnostic messages, e.g. that a batch ran out of memory and was halved; null discards them.
+    /// </summary>
+    public Action<string>? Log { get; set; }
 }

@@ -70,7 +70,8 @@ public static class InputValidation
             if (device is not null && t.device.ToString() != device.ToString())
                 throw new ArgumentException(
                     $"{what} is on {t.device}; the model is on {device}. Move it with .to(device) first.", argument);
-            using var finite = isfinite(t).all();
+            using var mask = isfinite(t);
+            using var finite = mask.all();
             if (!finite.item<bool>())
                 throw new ArgumentException($"{what} contains NaN or infinite values.", argument);
         }
