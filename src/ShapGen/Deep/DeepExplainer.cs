@@ -23,7 +23,6 @@ namespace ShapGen;
 /// </remarks>
 public sealed class DeepExplainer : IDisposable
 {
-    private const long DefaultElementBudget = 1L << 24;
     private readonly ExplainableModel _model;
     private readonly Tensor[] _background;
     private readonly long[][] _sampleShapes;
@@ -122,7 +121,7 @@ public sealed class DeepExplainer : IDisposable
 
         long b = BackgroundCount;
         long total = n * b;
-        long pairsPerChunk = PairsPerChunk(options.MaxBatchRows);
+        long pairsPerChunk = PairsPerChunk(options);
         using var prepared = _modules.Prepare();
         using var outer = NewDisposeScope();
         var xs = inputs.Select(t => t.detach()).ToArray();
@@ -135,20 +134,13 @@ public sealed class DeepExplainer : IDisposable
         for (int j = 0; j < explained; j++)
             sums[j] = xs.Select(x => zeros_like(x)).ToArray();
 
-        for (long p0 = 0; p0 < total; p0 += pairsPerChunk)
+        Batching.Run(total, pairsPerChunk, (start, count) =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long p = Math.Min(pairsPerChunk, total - p0);
-            using (var scope = NewDisposeScope())
-            {
-                var pairs = arange(p0, p0 + p, dtype: int64, device: _device);
-                var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
-                var backgroundIds = pairs.remainder(b);
-                var outputs = order.index_select(0, sampleIds);
-                RunPairs(xs, sampleIds, backgroundIds, outputs, sums);
-            }
-            options.Progress?.Report(new ExplainProgress(p0 + p, total));
-        }
+            var pairs = arange(start, start + count, dtype: int64, device: _device);
+            var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
+            var backgroundIds = pairs.remainder(b);
+            RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums);
+        }, options, cancellationToken, "DeepExplainer");
 
         foreach (var row in sums)
             foreach (var t in row)
@@ -307,7 +299,7 @@ public sealed class DeepExplainer : IDisposable
         using var prepared = _modules.Prepare();
         using var scope = NewDisposeScope();
         long rows = _background[0].shape[0];
-        long chunk = Math.Max(1, 2 * PairsPerChunk(null));
+        long chunk = Math.Max(1, 2 * PairsPerChunk(new ExplainOptions()));
         Tensor? sum = null;
         for (long r0 = 0; r0 < rows; r0 += chunk)
         {
@@ -318,12 +310,14 @@ public sealed class DeepExplainer : IDisposable
         return (sum! / rows).MoveToOuterDisposeScope();
     }
 
-    private long PairsPerChunk(int? maxBatchRows)
+    private long PairsPerChunk(ExplainOptions options)
     {
-        if (maxBatchRows is { } cap)
-            return Math.Max(1, cap / 2);
-        long perPair = Math.Max(1, _sampleShapes.Sum(s => s.Aggregate(1L, (a, d) => a * d)));
-        return Math.Clamp(DefaultElementBudget / (perPair * 64), 16, 8192);
+        // Two rows per pair (explained and reference); activations and the DeepLIFT multipliers they keep for the
+        // backward are assumed to take ActivationFactor times the input's bytes.
+        const int ActivationFactor = 128;
+        long perRow = Math.Max(1, _sampleShapes.Sum(s => s.Aggregate(1L, (a, d) => a * d)));
+        double bytesPerRow = (double)perRow * _background[0].ElementSize * ActivationFactor;
+        return Math.Max(1, Batching.RowsPerBatch(bytesPerRow, _device, options, minRows: 2) / 2);
     }
 
     private void CheckDtypes(Tensor[] inputs)
