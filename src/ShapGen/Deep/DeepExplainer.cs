@@ -19,7 +19,8 @@ namespace ShapGen;
 /// rule (e.g. GELU, LayerNorm) are rejected in the constructor with their path. Nonlinearities called as functions
 /// inside <c>forward</c> are invisible unless written with <see cref="DeepLiftOps"/>; the additivity check reports them.
 /// During a call the model is put in eval mode and in-place activations run out of place; both are restored after.
-/// One explainer may be used from one thread at a time; two explainers must not run on one model concurrently.
+/// One explainer may be used from one thread at a time; two explainers may run on one model concurrently only when
+/// the model is in eval mode and has no in-place activations (nothing is switched then).
 /// </remarks>
 public sealed class DeepExplainer : IDisposable
 {
