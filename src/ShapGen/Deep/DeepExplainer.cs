@@ -135,12 +135,13 @@ public sealed class DeepExplainer : IDisposable
         for (int j = 0; j < explained; j++)
             sums[j] = xs.Select(x => zeros_like(x)).ToArray();
 
+        var cache = ReferenceCache(pairsPerChunk, options, cancellationToken);
         Batching.Run(total, pairsPerChunk, (start, count) =>
         {
             var pairs = arange(start, start + count, dtype: int64, device: _device);
             var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
             var backgroundIds = pairs.remainder(b);
-            RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums);
+            RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cache: cache);
         }, options, cancellationToken, "DeepExplainer");
 
         foreach (var row in sums)
@@ -214,8 +215,57 @@ public sealed class DeepExplainer : IDisposable
     /// </summary>
     internal bool ReplicateOutputs { get; set; }
 
+    /// <summary>
+    /// Runs the reference pass once over the whole background and keeps every nonlinearity's input, so that batches
+    /// only gather their rows instead of re-running the model on them. Null (each batch runs its own reference pass)
+    /// when the cache would exceed half the memory budget or the background rows take different paths.
+    /// </summary>
+    private List<(Tensor Input, string Where)>? ReferenceCache(long pairsPerChunk, ExplainOptions options, CancellationToken cancellationToken)
+    {
+        long rows = BackgroundCount;
+        long chunk = Math.Max(1, 2 * pairsPerChunk);
+        long budget = Batching.BudgetBytes(_device, options) / 2;
+        List<List<Tensor>>? parts = null;
+        List<string>? wheres = null;
+        for (long r0 = 0; r0 < rows; r0 += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long r = Math.Min(chunk, rows - r0);
+            using var chunkScope = NewDisposeScope();
+            var context = new DeepLiftContext(this, r);
+            using (context.Enter())
+            using (no_grad())
+                _model.Forward(_background.Select(t => t.narrow(0, r0, r)).ToArray());
+            var recorded = context.References;
+            if (parts is null || wheres is null)
+            {
+                double bytesPerRow = recorded.Sum(x => (double)x.Input.numel() * x.Input.ElementSize) / r;
+                if (bytesPerRow * rows > budget)
+                    return null;
+                wheres = recorded.Select(x => x.Where).ToList();
+                parts = recorded.Select(_ => new List<Tensor>()).ToList();
+            }
+            else if (!recorded.Select(x => x.Where).SequenceEqual(wheres))
+                return null;
+            for (int i = 0; i < recorded.Count; i++)
+                parts[i].Add(recorded[i].Input.MoveToOuterDisposeScope());
+        }
+        var cache = new List<(Tensor Input, string Where)>();
+        for (int i = 0; i < wheres!.Count; i++)
+        {
+            if (parts![i].Count == 1)
+            {
+                cache.Add((parts[i][0], wheres[i]));
+                continue;
+            }
+            cache.Add((cat(parts[i], 0), wheres[i]));
+            foreach (var t in parts[i]) t.Dispose();
+        }
+        return cache;
+    }
+
     private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
-                          bool referencesCarryGradient = false)
+                          bool referencesCarryGradient = false, IReadOnlyList<(Tensor Input, string Where)>? cache = null)
     {
         long p = sampleIds.shape[0];
         int explained = (int)outputs.shape[1];
@@ -236,12 +286,17 @@ public sealed class DeepExplainer : IDisposable
         }
         var context = new DeepLiftContext(this, rows);
         Tensor output;
-        Tensor referenceOutput;
+        Tensor? referenceOutput = null;
         using (context.Enter())
         {
-            using (IDisposable mode = referencesCarryGradient ? enable_grad() : no_grad())
-                referenceOutput = _model.Forward(rp);
-            context.BeginExplainedPass();
+            if (cache is not null && !referencesCarryGradient)
+                context.Preload(cache.Select(c => (c.Input.index_select(0, rowBackground), c.Where)));
+            else
+            {
+                using (IDisposable mode = referencesCarryGradient ? enable_grad() : no_grad())
+                    referenceOutput = _model.Forward(rp);
+                context.BeginExplainedPass();
+            }
             using (enable_grad())
                 output = _model.Forward(xp);
             context.CheckAllReferencesUsed();
@@ -275,7 +330,7 @@ public sealed class DeepExplainer : IDisposable
                 var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
                 var grads = !referencesCarryGradient
                     ? autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true)
-                    : autograd.grad(new[] { output, referenceOutput }, xp.Concat(rp).ToArray(), new[] { selector, selector },
+                    : autograd.grad(new[] { output, referenceOutput! }, xp.Concat(rp).ToArray(), new[] { selector, selector },
                                     retain_graph: j < explained - 1, allow_unused: true);
                 context.ThrowIfFailed();
                 for (int i = 0; i < xs.Length; i++)
