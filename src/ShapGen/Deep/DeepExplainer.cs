@@ -19,11 +19,11 @@ namespace ShapGen;
 /// rule (e.g. GELU, LayerNorm) are rejected in the constructor with their path. Nonlinearities called as functions
 /// inside <c>forward</c> are invisible unless written with <see cref="DeepLiftOps"/>; the additivity check reports them.
 /// During a call the model is put in eval mode and in-place activations run out of place; both are restored after.
-/// One explainer may be used from one thread at a time; two explainers must not run on one model concurrently.
+/// One explainer may be used from one thread at a time; two explainers may run on one model concurrently only when
+/// the model is in eval mode and has no in-place activations (nothing is switched then).
 /// </remarks>
 public sealed class DeepExplainer : IDisposable
 {
-    private const long DefaultElementBudget = 1L << 24;
     private readonly ExplainableModel _model;
     private readonly Tensor[] _background;
     private readonly long[][] _sampleShapes;
@@ -122,7 +122,7 @@ public sealed class DeepExplainer : IDisposable
 
         long b = BackgroundCount;
         long total = n * b;
-        long pairsPerChunk = PairsPerChunk(options.MaxBatchRows);
+        long pairsPerChunk = PairsPerChunk(options);
         using var prepared = _modules.Prepare();
         using var outer = NewDisposeScope();
         var xs = inputs.Select(t => t.detach()).ToArray();
@@ -135,20 +135,14 @@ public sealed class DeepExplainer : IDisposable
         for (int j = 0; j < explained; j++)
             sums[j] = xs.Select(x => zeros_like(x)).ToArray();
 
-        for (long p0 = 0; p0 < total; p0 += pairsPerChunk)
+        var cache = ReferenceCache(pairsPerChunk, options, cancellationToken);
+        Batching.Run(total, pairsPerChunk, (start, count) =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            long p = Math.Min(pairsPerChunk, total - p0);
-            using (var scope = NewDisposeScope())
-            {
-                var pairs = arange(p0, p0 + p, dtype: int64, device: _device);
-                var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
-                var backgroundIds = pairs.remainder(b);
-                var outputs = order.index_select(0, sampleIds);
-                RunPairs(xs, sampleIds, backgroundIds, outputs, sums);
-            }
-            options.Progress?.Report(new ExplainProgress(p0 + p, total));
-        }
+            var pairs = arange(start, start + count, dtype: int64, device: _device);
+            var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
+            var backgroundIds = pairs.remainder(b);
+            RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cache: cache);
+        }, options, cancellationToken, "DeepExplainer");
 
         foreach (var row in sums)
             foreach (var t in row)
@@ -221,8 +215,57 @@ public sealed class DeepExplainer : IDisposable
     /// </summary>
     internal bool ReplicateOutputs { get; set; }
 
+    /// <summary>
+    /// Runs the reference pass once over the whole background and keeps every nonlinearity's input, so that batches
+    /// only gather their rows instead of re-running the model on them. Null (each batch runs its own reference pass)
+    /// when the cache would exceed half the memory budget or the background rows take different paths.
+    /// </summary>
+    private List<(Tensor Input, string Where)>? ReferenceCache(long pairsPerChunk, ExplainOptions options, CancellationToken cancellationToken)
+    {
+        long rows = BackgroundCount;
+        long chunk = Math.Max(1, 2 * pairsPerChunk);
+        long budget = Batching.BudgetBytes(_device, options) / 2;
+        List<List<Tensor>>? parts = null;
+        List<string>? wheres = null;
+        for (long r0 = 0; r0 < rows; r0 += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long r = Math.Min(chunk, rows - r0);
+            using var chunkScope = NewDisposeScope();
+            var context = new DeepLiftContext(this, r);
+            using (context.Enter())
+            using (no_grad())
+                _model.Forward(_background.Select(t => t.narrow(0, r0, r)).ToArray());
+            var recorded = context.References;
+            if (parts is null || wheres is null)
+            {
+                double bytesPerRow = recorded.Sum(x => (double)x.Input.numel() * x.Input.ElementSize) / r;
+                if (bytesPerRow * rows > budget)
+                    return null;
+                wheres = recorded.Select(x => x.Where).ToList();
+                parts = recorded.Select(_ => new List<Tensor>()).ToList();
+            }
+            else if (!recorded.Select(x => x.Where).SequenceEqual(wheres))
+                return null;
+            for (int i = 0; i < recorded.Count; i++)
+                parts[i].Add(recorded[i].Input.MoveToOuterDisposeScope());
+        }
+        var cache = new List<(Tensor Input, string Where)>();
+        for (int i = 0; i < wheres!.Count; i++)
+        {
+            if (parts![i].Count == 1)
+            {
+                cache.Add((parts[i][0], wheres[i]));
+                continue;
+            }
+            cache.Add((cat(parts[i], 0), wheres[i]));
+            foreach (var t in parts[i]) t.Dispose();
+        }
+        return cache;
+    }
+
     private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
-                          bool referencesCarryGradient = false)
+                          bool referencesCarryGradient = false, IReadOnlyList<(Tensor Input, string Where)>? cache = null)
     {
         long p = sampleIds.shape[0];
         int explained = (int)outputs.shape[1];
@@ -243,12 +286,17 @@ public sealed class DeepExplainer : IDisposable
         }
         var context = new DeepLiftContext(this, rows);
         Tensor output;
-        Tensor referenceOutput;
+        Tensor? referenceOutput = null;
         using (context.Enter())
         {
-            using (IDisposable mode = referencesCarryGradient ? enable_grad() : no_grad())
-                referenceOutput = _model.Forward(rp);
-            context.BeginExplainedPass();
+            if (cache is not null && !referencesCarryGradient)
+                context.Preload(cache.Select(c => (c.Input.index_select(0, rowBackground), c.Where)));
+            else
+            {
+                using (IDisposable mode = referencesCarryGradient ? enable_grad() : no_grad())
+                    referenceOutput = _model.Forward(rp);
+                context.BeginExplainedPass();
+            }
             using (enable_grad())
                 output = _model.Forward(xp);
             context.CheckAllReferencesUsed();
@@ -282,7 +330,7 @@ public sealed class DeepExplainer : IDisposable
                 var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
                 var grads = !referencesCarryGradient
                     ? autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true)
-                    : autograd.grad(new[] { output, referenceOutput }, xp.Concat(rp).ToArray(), new[] { selector, selector },
+                    : autograd.grad(new[] { output, referenceOutput! }, xp.Concat(rp).ToArray(), new[] { selector, selector },
                                     retain_graph: j < explained - 1, allow_unused: true);
                 context.ThrowIfFailed();
                 for (int i = 0; i < xs.Length; i++)
@@ -307,7 +355,7 @@ public sealed class DeepExplainer : IDisposable
         using var prepared = _modules.Prepare();
         using var scope = NewDisposeScope();
         long rows = _background[0].shape[0];
-        long chunk = Math.Max(1, 2 * PairsPerChunk(null));
+        long chunk = Math.Max(1, 2 * PairsPerChunk(new ExplainOptions()));
         Tensor? sum = null;
         for (long r0 = 0; r0 < rows; r0 += chunk)
         {
@@ -318,12 +366,14 @@ public sealed class DeepExplainer : IDisposable
         return (sum! / rows).MoveToOuterDisposeScope();
     }
 
-    private long PairsPerChunk(int? maxBatchRows)
+    private long PairsPerChunk(ExplainOptions options)
     {
-        if (maxBatchRows is { } cap)
-            return Math.Max(1, cap / 2);
-        long perPair = Math.Max(1, _sampleShapes.Sum(s => s.Aggregate(1L, (a, d) => a * d)));
-        return Math.Clamp(DefaultElementBudget / (perPair * 64), 16, 8192);
+        // Two rows per pair (explained and reference); activations and the DeepLIFT multipliers they keep for the
+        // backward are assumed to take ActivationFactor times the input's bytes.
+        const int ActivationFactor = 128;
+        long perRow = Math.Max(1, _sampleShapes.Sum(s => s.Aggregate(1L, (a, d) => a * d)));
+        double bytesPerRow = (double)perRow * _background[0].ElementSize * ActivationFactor;
+        return Math.Max(1, Batching.RowsPerBatch(bytesPerRow, _device, options, minRows: 2) / 2);
     }
 
     private void CheckDtypes(Tensor[] inputs)

@@ -36,6 +36,16 @@ internal sealed class DeepLiftContext
 
     public void Record(Tensor input, string where) => _references.Add((input.detach(), where));
 
+    /// <summary>The inputs recorded by the reference pass, in call order.</summary>
+    public IReadOnlyList<(Tensor Input, string Where)> References => _references;
+
+    /// <summary>Uses references computed elsewhere (a cache over the background) and starts the explained pass.</summary>
+    public void Preload(IEnumerable<(Tensor Input, string Where)> references)
+    {
+        _references.AddRange(references);
+        BeginExplainedPass();
+    }
+
     /// <summary>Switches from the reference pass to the explained pass.</summary>
     public void BeginExplainedPass()
     {

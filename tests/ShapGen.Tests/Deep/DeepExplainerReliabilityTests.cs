@@ -124,6 +124,34 @@ public sealed class DeepExplainerReliabilityTests
         Assert.True(AdditivityGap(model, x, background, e) < 1e-10);
     }
 
+    [Fact]
+    public void Two_explainers_on_one_eval_model_from_two_threads_match_sequential_results()
+    {
+        var module = Seq(1, nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(18, 3), nn.Softmax(1));
+        var model = ExplainableModel.Create(module);
+        var bgA = Rand(1, 5, 1, 8, 8);
+        var bgB = Rand(2, 4, 1, 8, 8);
+        var xA = Rand(3, 3, 1, 8, 8);
+        var xB = Rand(4, 2, 1, 8, 8);
+        using var a = new DeepExplainer(model, new[] { bgA });
+        using var b = new DeepExplainer(model, new[] { bgB });
+        var options = new DeepExplainOptions { MaxBatchRows = 4 };
+        Tensor Run(DeepExplainer e, Tensor x)
+        {
+            using var r = e.Explain(new[] { x }, options);
+            return r.ToShapLayout(0);
+        }
+        var seqA = Run(a, xA);
+        var seqB = Run(b, xB);
+        var results = new Tensor[2][];
+        System.Threading.Tasks.Parallel.Invoke(
+            () => results[0] = Enumerable.Range(0, 3).Select(_ => Run(a, xA)).ToArray(),
+            () => results[1] = Enumerable.Range(0, 3).Select(_ => Run(b, xB)).ToArray());
+        Assert.All(results[0], t => Assert.True(t.IsEqual(seqA)));
+        Assert.All(results[1], t => Assert.True(t.IsEqual(seqB)));
+        foreach (var t in results.SelectMany(r => r).Append(seqA).Append(seqB)) t.Dispose();
+    }
+
     [CudaFact]
     public void Cuda_explanation_matches_the_cpu_one()
     {

@@ -255,7 +255,7 @@ public sealed class DeepExplainerTests
     }
 
     [Fact]
-    public void Two_inputs_and_all_outputs_add_up_and_batching_replication_and_one_sample_at_a_time_agree()
+    public void Two_inputs_and_all_outputs_add_up_and_all_execution_strategies_agree()
     {
         using var scope = NewDisposeScope();
         var model = ExplainableModel.Create(new TwoInputNet(8));
@@ -267,12 +267,15 @@ public sealed class DeepExplainerTests
         explainer.ReplicateOutputs = true;
         using var replicated = explainer.Explain(x, new DeepExplainOptions { MaxBatchRows = 6 });
         explainer.ReplicateOutputs = false;
+        // A 1-byte budget disables the cached reference pass: each batch runs its own.
+        using var uncached = explainer.Explain(x, new DeepExplainOptions { MaxBatchRows = 6, MemoryBudgetBytes = 1 });
         var naive = explainer.ExplainOneSampleAtATime(x);
         for (int o = 0; o < 3; o++)
             for (int i = 0; i < 2; i++)
             {
                 Assert.True(e[o, i].allclose(naive[o][i], rtol: 0, atol: 1e-12), $"output {o} input {i}");
                 Assert.True(e[o, i].allclose(replicated[o, i], rtol: 0, atol: 1e-12), $"replicated: output {o} input {i}");
+                Assert.True(e[o, i].allclose(uncached[o, i], rtol: 0, atol: 1e-12), $"uncached: output {o} input {i}");
             }
     }
 
