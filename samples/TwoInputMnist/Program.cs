@@ -43,7 +43,10 @@ Console.WriteLine($"Test accuracy: {Trainer.Accuracy(x => model.call(x, x), xTes
 // Explain: the whole training set is the background; nsamples 200 draws per explained image (shap's default).
 int backgroundRows = options.Quick ? 200 : (int)xTrain.shape[0];
 var background = new TwoInputMnist.Batch(flat: xTrain[..backgroundRows], image: xTrain[..backgroundRows]);
-var toExplain = xTest[..3];
+// Three test images of different digits, as the notebook's first three (7, 2, 1) are.
+var testLabels = yTest.data<long>().ToArray();
+var picks = Enumerable.Range(0, testLabels.Length).Where(i => Array.IndexOf(testLabels, testLabels[i]) == i).Take(3).Select(i => (long)i).ToArray();
+var toExplain = xTest.index_select(0, tensor(picks));
 using var explainer = new TwoInputMnist.GradientExplainer(model, background);
 using var result = explainer.Explain(new TwoInputMnist.Batch(toExplain, toExplain), new GradientExplainOptions
 {
@@ -57,7 +60,7 @@ using var result = explainer.Explain(new TwoInputMnist.Batch(toExplain, toExplai
 Console.WriteLine($"{result.Explanation.OutputCount} outputs x {result.Explanation.InputCount} inputs; " +
                   $"flat {InputValidation.Format(result[TwoInputMnist.Label._7].Flat.shape)}, " +
                   $"image {InputValidation.Format(result[TwoInputMnist.Label._7].Image.shape)}");
-Console.WriteLine($"True labels: {string.Join(", ", yTest[..3].data<long>().ToArray())}; " +
+Console.WriteLine($"True labels: {string.Join(", ", picks.Select(i => testLabels[i]))}; " +
                   $"E[f(background)] for '7' = {result.ExpectedValue(TwoInputMnist.Label._7):F4}");
 Console.WriteLine(ExplanationSummary.Format(result.Explanation, new ExplanationSummaryOptions { TopK = 3, Sample = 0, RegionSize = 4 }));
 
