@@ -168,6 +168,16 @@ public class ShapeInferenceTests
     }
 
     [Fact]
+    public void AShapeMismatchStillEmitsTheTypedApiSoItIsTheOnlyError()
+    {
+        string wrong = TestModels.TwoInputMnist.Replace("nn.Linear(28 * 28 + 32 * 26 * 26, 128)", "nn.Linear(28 * 28 + 32 * 26 * 25, 128)")
+            + "\nstatic class App { static void Run(TwoInputMnist m, TwoInputMnist.Batch b) { using var e = new TwoInputMnist.GradientExplainer(m, b); } }";
+        var diagnostics = GeneratorHarness.Run(wrong).AllDiagnostics();
+        var single = Assert.Single(diagnostics);
+        Assert.Equal("SHAPGEN008", single.Id);
+    }
+
+    [Fact]
     public void CatAndViewMismatchesAreReportedWhereTheyHappen()
     {
         var diagnostics = ShapGenDiagnostics(U + """

@@ -283,7 +283,10 @@ internal static class ModelParser
             layers.Add(new LayerSpec(path, className, (shape ?? Array.Empty<long>()).ToEquatableArray(), inferred || shape is not null));
         }
 
-        if (!ok || diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error))
+        // A shape mismatch inside forward is reported at its line but does not stop the typed API from being emitted:
+        // otherwise every use of the generated types would add a cascade of CS0426 errors that hide the real one.
+        if (!ok || diagnostics.Any(d => DiagnosticDescriptors.ById(d.Id) is { DefaultSeverity: DiagnosticSeverity.Error } descriptor &&
+                                        descriptor.Category != "ShapGen.Shapes"))
             return null;
 
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
