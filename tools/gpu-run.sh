@@ -11,6 +11,10 @@ torch_lib=$(python3 -c "import torch,os;print(os.path.join(os.path.dirname(torch
 export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 log=${OUT:-$work}/shapgen.jsonl
+# GPU memory in use, sampled every 100 ms (TorchSharp exposes no CUDA memory statistics); align with finished_utc.
+nvidia-smi --query-gpu=timestamp,memory.used --format=csv,noheader -lms 100 > "${OUT:-$work}/gpu-memory.csv" 2>/dev/null &
+sampler=$!
+trap 'kill $sampler 2>/dev/null || true' EXIT
 if [ $# -eq 0 ]; then set -- all --device cuda; fi
 "$work/$name/$name" "$@" | tee "$log"
 if [ -f "$here/ideal_reference.py" ]; then

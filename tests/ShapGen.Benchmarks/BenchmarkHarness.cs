@@ -84,7 +84,13 @@ public static class Measure
         if (device.type == DeviceType.CUDA) torch.cuda.synchronize();
     }
 
-    /// <summary>Prints one JSON object on its own line.</summary>
-    public static void Report(IReadOnlyDictionary<string, object?> fields) =>
-        Console.WriteLine(JsonSerializer.Serialize(fields));
+    /// <summary>
+    /// Prints one JSON object on its own line, stamped with the UTC time it finished (TorchSharp 0.107 has no CUDA
+    /// memory statistics: tools/gpu-run.sh samples nvidia-smi, and the stamps align its log with the cases).
+    /// </summary>
+    public static void Report(IReadOnlyDictionary<string, object?> fields)
+    {
+        var stamped = new Dictionary<string, object?>(fields) { ["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
+        Console.WriteLine(JsonSerializer.Serialize(stamped));
+    }
 }
