@@ -8,25 +8,6 @@ using static TorchSharp.torch;
 
 namespace ShapGen.Benchmarks;
 
-/// <summary>The two-input MNIST model of DESIGN §1 as a plain TorchSharp module (random weights).</summary>
-internal sealed class W1Net : nn.Module<Tensor, Tensor, Tensor>
-{
-    private readonly nn.Module<Tensor, Tensor> conv = nn.Conv2d(1, 32, 3);
-    private readonly nn.Module<Tensor, Tensor> hidden = nn.Linear(28 * 28 + 32 * 26 * 26, 128);
-    private readonly nn.Module<Tensor, Tensor> dropout = nn.Dropout(0.2);
-    private readonly nn.Module<Tensor, Tensor> output = nn.Linear(128, 10);
-
-    public W1Net() : base(nameof(W1Net)) => RegisterComponents();
-
-    public override Tensor forward(Tensor flat, Tensor image)
-    {
-        var a = flat.flatten(1);
-        var b = nn.functional.relu(conv.call(image)).flatten(1);
-        var h = nn.functional.relu(hidden.call(cat(new[] { a, b }, 1)));
-        return nn.functional.softmax(output.call(dropout.call(h)), 1);
-    }
-}
-
 /// <summary>
 /// W1 (issue 3): expected gradients on the two-input MNIST model, background 60,000 rows, 10 outputs, nsamples 200;
 /// ShapGen against (a) a naive loop with shap's structure and (b) the ideal batched TorchSharp loop
@@ -60,7 +41,7 @@ public sealed class W1GradientBenchmark : IBenchmark
         var outputMode = Enum.Parse<GradientOutputMode>(options.Get("output-mode", "Auto"), ignoreCase: true);
 
         torch.manual_seed(0);
-        var net = new W1Net();
+        var net = new ShapGen.Samples.TwoInput.TwoInputMnist();   // DESIGN §1's model, shared with the main sample
         net.to(device).eval();
         var bg = rand(new long[] { bgRows, 1, 28, 28 }, device: device);
         var model = ExplainableModel.Create(net);
