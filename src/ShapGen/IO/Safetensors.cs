@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
@@ -56,7 +55,7 @@ public static class Safetensors
                 if (offsets.Length != 2 || offsets[1] - offsets[0] != count * dtype.Size || dataStart + offsets[1] > bytes.Length)
                     throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{string.Join(", ", offsets)}] that do not fit shape {InputValidation.Format(shape)} of {dtypeName} in the file.");
                 var raw = bytes.AsSpan(dataStart + (int)offsets[0], (int)(count * dtype.Size));
-                result[entry.Name] = FromBytes(raw, dtype.Type).reshape(shape);
+                result[entry.Name] = FromBytes(raw, dtype.Type, shape);
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -67,41 +66,19 @@ public static class Safetensors
         return result;
     }
 
-    // Little-endian bytes to a CPU tensor; half-precision values go through float32, which holds them exactly.
-    private static Tensor FromBytes(ReadOnlySpan<byte> raw, ScalarType type) => type switch
+    // Raw little-endian bytes in and out, as NpyArray does: TorchSharp's Tensor.bytes copies any dtype
+    // (x64 and arm64 are little-endian, like the format).
+    private static Tensor FromBytes(ReadOnlySpan<byte> raw, ScalarType type, long[] shape)
     {
-        ScalarType.Float64 => tensor(MemoryMarshal.Cast<byte, double>(raw).ToArray()),
-        ScalarType.Float32 => tensor(MemoryMarshal.Cast<byte, float>(raw).ToArray()),
-        ScalarType.Float16 => tensor(MemoryMarshal.Cast<byte, Half>(raw).ToArray().Select(h => (float)h).ToArray()).to(type),
-        ScalarType.BFloat16 => tensor(MemoryMarshal.Cast<byte, ushort>(raw).ToArray()
-            .Select(b => BitConverter.Int32BitsToSingle(b << 16)).ToArray()).to(type),
-        ScalarType.Int64 => tensor(MemoryMarshal.Cast<byte, long>(raw).ToArray()),
-        ScalarType.Int32 => tensor(MemoryMarshal.Cast<byte, int>(raw).ToArray()),
-        ScalarType.Int16 => tensor(MemoryMarshal.Cast<byte, short>(raw).ToArray()),
-        ScalarType.Int8 => tensor(MemoryMarshal.Cast<byte, sbyte>(raw).ToArray()),
-        ScalarType.Byte => tensor(raw.ToArray()),
-        ScalarType.Bool => tensor(raw.ToArray().Select(b => b != 0).ToArray()),
-        _ => throw new NotSupportedException(type.ToString()),
-    };
+        var t = empty(shape, dtype: type);
+        if (raw.Length > 0) t.bytes = raw.ToArray();
+        return t;
+    }
 
     private static byte[] ToBytes(Tensor t)
     {
-        using var c = t.detach().cpu().contiguous().flatten();
-        return c.dtype switch
-        {
-            ScalarType.Float64 => MemoryMarshal.AsBytes<double>(c.data<double>().ToArray()).ToArray(),
-            ScalarType.Float32 => MemoryMarshal.AsBytes<float>(c.data<float>().ToArray()).ToArray(),
-            ScalarType.Float16 => MemoryMarshal.AsBytes<Half>(c.to(ScalarType.Float32).data<float>().ToArray().Select(f => (Half)f).ToArray()).ToArray(),
-            ScalarType.BFloat16 => MemoryMarshal.AsBytes<ushort>(c.to(ScalarType.Float32).data<float>().ToArray()
-                .Select(f => (ushort)(BitConverter.SingleToInt32Bits(f) >> 16)).ToArray()).ToArray(),
-            ScalarType.Int64 => MemoryMarshal.AsBytes<long>(c.data<long>().ToArray()).ToArray(),
-            ScalarType.Int32 => MemoryMarshal.AsBytes<int>(c.data<int>().ToArray()).ToArray(),
-            ScalarType.Int16 => MemoryMarshal.AsBytes<short>(c.data<short>().ToArray()).ToArray(),
-            ScalarType.Int8 => MemoryMarshal.AsBytes<sbyte>(c.data<sbyte>().ToArray()).ToArray(),
-            ScalarType.Byte => c.data<byte>().ToArray(),
-            ScalarType.Bool => c.data<bool>().ToArray().Select(b => b ? (byte)1 : (byte)0).ToArray(),
-            _ => throw new NotSupportedException(c.dtype.ToString()),
-        };
+        using var c = t.detach().cpu().contiguous();
+        return c.numel() == 0 ? Array.Empty<byte>() : c.bytes.ToArray();
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using ShapGen.Tests.Infrastructure;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -9,8 +10,8 @@ namespace ShapGen.Tests.IO;
 
 public sealed class IdxTests
 {
-    private static string Images => Path.Combine(NpyNpzTests.DataDir, "mnist-t10k-images-idx3-ubyte.gz");
-    private static string Labels => Path.Combine(NpyNpzTests.DataDir, "mnist-t10k-labels-idx1-ubyte.gz");
+    private static string Images => Path.Combine(SharedData.Dir, "mnist-t10k-images-idx3-ubyte.gz");
+    private static string Labels => Path.Combine(SharedData.Dir, "mnist-t10k-labels-idx1-ubyte.gz");
 
     [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Mnist_test_labels_are_10000_digits_starting_7_2_1_0_4()
@@ -58,12 +59,12 @@ public sealed class IdxTests
     [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
     public void Find_locates_the_pair_of_a_split_in_a_folder()
     {
-        var found = Idx.Find(NpyNpzTests.DataDir);
+        var found = Idx.Find(SharedData.Dir);
         Assert.NotNull(found);
         Assert.Equal(Images, found.Value.Images);
         Assert.Equal(Labels, found.Value.Labels);
-        Assert.Null(Idx.Find(NpyNpzTests.DataDir, "train"));
-        Assert.Null(Idx.Find(Path.Combine(NpyNpzTests.DataDir, "no-such-folder")));
+        Assert.Null(Idx.Find(SharedData.Dir, "train"));
+        Assert.Null(Idx.Find(Path.Combine(SharedData.Dir, "no-such-folder")));
     }
 
     [SharedDataFact("mnist-t10k-images-idx3-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz")]
@@ -72,7 +73,7 @@ public sealed class IdxTests
         var ex = Assert.Throws<InvalidDataException>(() => Idx.ReadImages(Labels));
         Assert.Contains("2049", ex.Message);
         Assert.Contains("2051", ex.Message);
-        Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(Path.Combine(NpyNpzTests.DataDir, "binary-mnist.npz")));
+        Assert.Throws<InvalidDataException>(() => Idx.ReadLabels(Path.Combine(SharedData.Dir, "binary-mnist.npz")));
         Assert.Throws<ArgumentOutOfRangeException>(() => Idx.ReadLabels(Labels, count: 10001));
     }
 

@@ -4,6 +4,7 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text;
+using ShapGen.Tests.Infrastructure;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -11,9 +12,8 @@ namespace ShapGen.Tests.IO;
 
 public sealed class NpyNpzTests
 {
-    internal static string DataDir => SharedData.Dir;
 
-    private static string BinaryMnist => Path.Combine(DataDir, "binary-mnist.npz");
+    private static string BinaryMnist => Path.Combine(SharedData.Dir, "binary-mnist.npz");
 
     private static byte[] Bytes(NpyArray array)
     {

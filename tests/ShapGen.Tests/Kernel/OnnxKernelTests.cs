@@ -1,9 +1,9 @@
 using System;
 using System.IO;
-using System.IO.Compression;
-using System.Linq;
 using System.Text;
+using System.Linq;
 using ShapGen;
+using ShapGen.Tests.Infrastructure;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
@@ -13,63 +13,16 @@ namespace ShapGen.Tests.Kernel;
 /// <summary>The binary-MNIST ONNX model of ../shared/data (DIANNA's tutorial model) through the one-call API.</summary>
 public sealed class OnnxKernelTests
 {
-    internal static string DataDir
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            for (; dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "..", "shared", "data");
-                if (File.Exists(Path.Combine(candidate, "binary-mnist-model.onnx"))) return Path.GetFullPath(candidate);
-            }
-            throw new FileNotFoundException("../shared/data/binary-mnist-model.onnx was not found above " + AppContext.BaseDirectory);
-        }
-    }
-
-    internal static string ModelPath => Path.Combine(DataDir, "binary-mnist-model.onnx");
-
-    /// <summary>A minimal .npy reader for the test data: little-endian u1/i8/i4/f8, C order.</summary>
-    internal static (double[] Data, long[] Shape) ReadNpy(ZipArchive zip, string name)
-    {
-        using var stream = zip.GetEntry(name)!.Open();
-        using var ms = new MemoryStream();
-        stream.CopyTo(ms);
-        var bytes = ms.ToArray();
-        int major = bytes[6];
-        int headerLength = major == 1 ? BitConverter.ToUInt16(bytes, 8) : BitConverter.ToInt32(bytes, 8);
-        int offset = major == 1 ? 10 : 12;
-        string header = Encoding.ASCII.GetString(bytes, offset, headerLength);
-        int start = offset + headerLength;
-        string descr = header.Split("'descr':")[1].Split('\'')[1];
-        Assert.DoesNotContain("'fortran_order': True", header);
-        var shapeText = header.Split("'shape':")[1].Split('(')[1].Split(')')[0];
-        var shape = shapeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        var data = new double[count];
-        for (long i = 0; i < count; i++)
-            data[i] = descr switch
-            {
-                "|u1" => bytes[start + i],
-                "<i8" => BitConverter.ToInt64(bytes, (int)(start + 8 * i)),
-                "<i4" => BitConverter.ToInt32(bytes, (int)(start + 4 * i)),
-                "<f8" => BitConverter.ToDouble(bytes, (int)(start + 8 * i)),
-                "<f4" => BitConverter.ToSingle(bytes, (int)(start + 4 * i)),
-                _ => throw new NotSupportedException(descr),
-            };
-        return (data, shape);
-    }
+    internal static string ModelPath => SharedData.File("binary-mnist-model.onnx");
 
     /// <summary>The first test image of the given digit, [28, 28, 1] raw pixels 0..255.</summary>
     internal static Tensor Digit(int digit)
     {
-        using var zip = ZipFile.OpenRead(Path.Combine(DataDir, "binary-mnist.npz"));
-        var (x, xShape) = ReadNpy(zip, "X_test.npy");
-        var (y, _) = ReadNpy(zip, "y_test.npy");
-        int index = Array.FindIndex(y, v => v == digit);
+        var data = Npz.Load(SharedData.File("binary-mnist.npz"));
+        var labels = data["y_test"].to_type(int64).data<long>().ToArray();
+        int index = Array.IndexOf(labels, (long)digit);
         Assert.True(index >= 0);
-        long size = xShape[1];
-        return tensor(x.Skip((int)(index * size)).Take((int)size).Select(v => (float)v).ToArray(), new long[] { 28, 28, 1 });
+        return data["X_test"][index].to_type(float32).reshape(28, 28, 1);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using ShapGen.Tests.Infrastructure;
 using Xunit;
 
 namespace ShapGen.Tests.Samples;
@@ -29,7 +30,7 @@ public sealed class SampleSmokeTests
         string dll = Path.Combine(root, "samples", sample, "bin", configuration, "net10.0", sample + ".dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first.");
         string output = Directory.CreateTempSubdirectory("shapgen-sample-").FullName;
-        string shared = Path.GetFullPath(Path.Combine(root, "..", "shared", "data"));
+        string shared = SharedData.Dir;
         if (extra.Contains("{shared}", StringComparison.Ordinal))
             Assert.True(Directory.Exists(shared), $"{shared} is missing: CI provides ../shared/data.");
         try

@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using Xunit;
 
-namespace ShapGen.Tests.IO;
+namespace ShapGen.Tests.Infrastructure;
 
 /// <summary>The real-data folder that CI and every checkout see beside the repository (../shared/data).</summary>
 internal static class SharedData
