@@ -18,23 +18,10 @@ var clock = Stopwatch.StartNew();
 int trainCount = options.Quick ? 600 : options.Int("train", 10000);
 int backgroundRows = options.Quick ? 20 : options.Int("background", 100);
 
-Tensor xTrain, yTrain, xTest, yTest;
-string? images = options.DataFile("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte");
-string? labels = options.DataFile("train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte");
-if (images is not null && labels is not null)
-{
-    Console.WriteLine($"Reading Fashion-MNIST from {options.DataDirectory}");
-    var all = Idx.ReadImages(images).to(float32).div(255).unsqueeze(1);
-    var allLabels = Idx.ReadLabels(labels);
-    (xTrain, yTrain) = (all[..trainCount], allLabels[..trainCount]);
-    (xTest, yTest) = (all[^1000..], allLabels[^1000..]);
-}
-else
-{
-    Console.WriteLine($"Drawing {trainCount} clothing-like silhouettes (pass --data DIR with Fashion-MNIST IDX files for the real set)...");
-    (xTrain, yTrain) = SyntheticImages.Clothing(trainCount, seed: 1);
-    (xTest, yTest) = SyntheticImages.Clothing(1000, seed: 2);
-}
+var (xTrain, yTrain, xTest, yTest) = SampleData.Load(options, "Fashion-MNIST", trainCount,
+    new[] { "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte" },
+    new[] { "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte" },
+    (count, seed) => SyntheticImages.Clothing(count, seed), "clothing-like silhouettes");
 
 var model = new FashionCnn();
 Trainer.Fit(model, x => model.call(x), xTrain, yTrain, options.Quick ? 1 : options.Int("epochs", 2), outputsProbabilities: true);

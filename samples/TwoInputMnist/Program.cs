@@ -17,24 +17,10 @@ var clock = Stopwatch.StartNew();
 int trainCount = options.Quick ? 600 : options.Int("train", 12000);
 int epochs = options.Quick ? 1 : options.Int("epochs", 2);
 
-Tensor xTrain, yTrain, xTest, yTest;
-var (idxImages, idxLabels) = (options.DataFile("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "mnist-t10k-images-idx3-ubyte.gz"),
-                              options.DataFile("train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz"));
-if (idxImages is not null && idxLabels is not null)
-{
-    Console.WriteLine($"Reading MNIST from {idxImages}");
-    var images = Idx.ReadImages(idxImages).to(float32).div(255).unsqueeze(1);
-    var labels = Idx.ReadLabels(idxLabels);
-    long split = Math.Min(trainCount, images.shape[0] - 1000);
-    (xTrain, yTrain) = (images[..(int)split], labels[..(int)split]);
-    (xTest, yTest) = (images[^1000..], labels[^1000..]);
-}
-else
-{
-    Console.WriteLine($"Drawing {trainCount} synthetic digits (pass --data DIR with MNIST IDX files for real ones)...");
-    (xTrain, yTrain) = SyntheticImages.Digits(trainCount, seed: 1);
-    (xTest, yTest) = SyntheticImages.Digits(1000, seed: 2);
-}
+var (xTrain, yTrain, xTest, yTest) = SampleData.Load(options, "MNIST", trainCount,
+    new[] { "train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "mnist-t10k-images-idx3-ubyte.gz" },
+    new[] { "train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte.gz", "mnist-t10k-labels-idx1-ubyte.gz" },
+    (count, seed) => SyntheticImages.Digits(count, seed), "synthetic digits");
 
 var model = new TwoInputMnist();
 Trainer.Fit(model, x => model.call(x, x), xTrain, yTrain, epochs, outputsProbabilities: true);
