@@ -237,11 +237,16 @@ public sealed class KernelExplainer : IDisposable
                 var z = tensor(full, new long[] { count, m + 1 }, ScalarType.Byte).to(device).to_type(ScalarType.Bool);
                 var xs = inputs.Select(t => t[s].reshape(1, 1, -1)).ToArray();
                 var parts = new List<Tensor>();
-                for (int start = 0; start < count; start += coalitionsPerBatch)
+                long before = done;
+                // Batching.Run gives cancellation per batch, halving on out-of-memory and progress; its per-call
+                // progress is shifted into this call's total, and the final Done == Total is reported once, below.
+                var batchOptions = new ExplainOptions
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int c = Math.Min(coalitionsPerBatch, count - start);
-                    using var batchScope = NewDisposeScope();
+                    Log = options.Log,
+                    Progress = options.Progress is null ? null : new OffsetProgress(options.Progress, before, bRows, total),
+                };
+                coalitionsPerBatch = (int)Batching.Run(count, coalitionsPerBatch, (start, c) =>
+                {
                     var zb = z.narrow(0, start, c);
                     var masked = new Tensor[inputs.Length];
                     for (int i = 0; i < inputs.Length; i++)
@@ -254,9 +259,8 @@ public sealed class KernelExplainer : IDisposable
                     if (output.shape[1] != k)
                         throw new InvalidOperationException($"The model returned {output.shape[1]} outputs; it returned {k} on the background.");
                     parts.Add(output.to_type(float64).reshape(c, bRows, k).mean(new long[] { 1 }).MoveToOuterDisposeScope());
-                    done += c * bRows;
-                    if (done < total) options.Progress?.Report(new ExplainProgress(done, total));
-                }
+                }, batchOptions, cancellationToken, "KernelSHAP");
+                done = before + (long)count * bRows;
                 var all = cat(parts.ToArray(), 0).cpu().data<double>().ToArray();
                 for (int r = 0; r < count; r++)
                     for (int o = 0; o < k; o++) ey[r, o] = all[r * k + o];
@@ -336,5 +340,21 @@ public sealed class KernelExplainer : IDisposable
         long elements = _sampleShapes?.Sum(s => s.Aggregate(1L, (a, b) => a * b)) ?? 1;
         // About 32 MB of masked input per batch: large enough to amortise a model call, small enough for any device.
         return (int)Math.Clamp((1L << 23) / Math.Max(1, elements), 256, 65536);
+    }
+}
+
+/// <summary>Maps one sample's batch progress (coalitions done) onto the whole call's rows, never reporting the end.</summary>
+internal sealed class OffsetProgress : IProgress<ExplainProgress>
+{
+    private readonly IProgress<ExplainProgress> _target;
+    private readonly long _offset, _rowsPerUnit, _total;
+
+    public OffsetProgress(IProgress<ExplainProgress> target, long offset, long rowsPerUnit, long total) =>
+        (_target, _offset, _rowsPerUnit, _total) = (target, offset, rowsPerUnit, total);
+
+    public void Report(ExplainProgress value)
+    {
+        long done = _offset + value.Done * _rowsPerUnit;
+        if (done < _total) _target.Report(new ExplainProgress(done, _total));
     }
 }

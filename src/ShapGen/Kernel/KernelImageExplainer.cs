@@ -51,6 +51,9 @@ public sealed class KernelImageOptions
 
     /// <summary>Progress of the model evaluations.</summary>
     public IProgress<ExplainProgress>? Progress { get; set; }
+
+    /// <summary>Receives a line when a batch runs out of memory and is retried at half its size.</summary>
+    public Action<string>? Log { get; set; }
 }
 
 /// <summary>
@@ -198,6 +201,7 @@ public static class KernelImageExplainer
             Link = options.Link,
             MaxBatchRows = options.MaxBatchRows,
             Progress = options.Progress,
+            Log = options.Log,
             FeatureGroups = KernelFeatureGroups.FromSegmentation(segmentation, layout, c),
         }, cancellationToken);
 

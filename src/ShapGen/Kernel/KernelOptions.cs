@@ -221,6 +221,9 @@ public sealed class KernelExplainOptions
     /// <summary>Receives progress (model rows evaluated) after each batch; reaches Done == Total exactly once.</summary>
     public IProgress<ExplainProgress>? Progress { get; set; }
 
+    /// <summary>Receives a line when a batch runs out of memory and is retried at half its size.</summary>
+    public Action<string>? Log { get; set; }
+
     /// <summary>Which input elements are masked together; null makes every element its own feature.</summary>
     public KernelFeatureGroups? FeatureGroups { get; set; }
 }

@@ -375,6 +375,32 @@ public sealed class KernelExplainerTests
     }
 
     [Fact]
+    public void Out_of_memory_halves_the_batch_logs_it_and_gives_the_same_result()
+    {
+        using var scope = NewDisposeScope();
+        var (x, bg) = Data(8, 3, seed: 4);
+        var plain = new ExplainableModel(t => Nonlinear(t[0]), 1);
+        // A model that "runs out of memory" on batches above 12 rows, as libtorch reports it.
+        var tight = new ExplainableModel(t => t[0].shape[0] > 12
+            ? throw new InvalidOperationException("CUDA out of memory. Tried to allocate 2.00 GiB")
+            : Nonlinear(t[0]), 1);
+        var options = new KernelExplainOptions { NSamples = 60, Seed = 3, MaxBatchRows = 60 };
+        using var reference = new KernelExplainer(plain, new[] { Matrix(bg) });
+        var expected = reference.ExplainFeatures(new[] { Row(x) }, options);
+        var log = new List<string>();
+        var reports = new List<ExplainProgress>();
+        options.Log = log.Add;
+        options.Progress = new SyncProgress(reports.Add);
+        using var explainer = new KernelExplainer(tight, new[] { Matrix(bg) });
+        var result = explainer.ExplainFeatures(new[] { Row(x) }, options);
+        Assert.NotEmpty(log);
+        Assert.Contains("out of memory", log[0]);
+        Assert.Equal(expected.Values(0, 0), result.Values(0, 0));
+        Assert.Equal(expected.Values(0, 1), result.Values(0, 1));
+        Assert.Single(reports, r => r.Done == r.Total);
+    }
+
+    [Fact]
     public void Cancellation_stops_the_run_and_the_explainer_stays_usable()
     {
         using var scope = NewDisposeScope();
