@@ -38,14 +38,12 @@ public sealed class W4KernelBenchmark : IBenchmark
             int segments = 0;
             double whole = Measure.Median(() =>
             {
-                using var r = OnnxExplain.ExplainImage(onnxPath, image, new[] { 0, 1 }, nsamples: nsamples, background: 0,
-                    nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+                using var r = OnnxExplain.ExplainImage(onnxPath, image, new[] { 0, 1 }, Dianna(nsamples));
                 segments = r.SegmentCount;
             }, CPU, repeats);
             double loaded = Measure.Median(() =>
             {
-                using var r = OnnxExplain.ExplainImage(model, image, new[] { 0, 1 }, nsamples: nsamples, seed: 1, nSegments: 200,
-                    axisLabels: new[] { "height", "width", "channels" });
+                using var r = OnnxExplain.ExplainImage(model, image, new[] { 0, 1 }, Dianna(nsamples));
             }, CPU, repeats);
             var seg = Slic.Segment(image, channelsLast: true, new SlicOptions { NSegments = 200 });
             var explainable = model.ToExplainableModel();
@@ -67,11 +65,9 @@ public sealed class W4KernelBenchmark : IBenchmark
         int tsSegments = 0;
         double ts = Measure.Median(() =>
         {
-            using var r = KernelImageExplainer.Explain(torchModel, image, new[] { 0, 1 }, new KernelImageOptions
-            {
-                NSamples = nsamples, Background = 0, NSegments = 200, Sigma = 0, Seed = 1, ModelLayout = ImageLayout.ChannelsFirst,
-                AxisLabels = new[] { "height", "width", "channels" },
-            });
+            var dianna = Dianna(nsamples);
+            dianna.ModelLayout = ImageLayout.ChannelsFirst;
+            using var r = KernelImageExplainer.Explain(torchModel, image, new[] { 0, 1 }, dianna);
             tsSegments = r.SegmentCount;
         }, device, repeats);
         var tsSeg = Slic.Segment(image, channelsLast: true, new SlicOptions { NSegments = 200 });
@@ -80,6 +76,15 @@ public sealed class W4KernelBenchmark : IBenchmark
             tsNaive = Measure.Median(() => NaiveLoop(torchModel, image.permute(2, 0, 1).to(device), tsSeg, nsamples, device), device, repeats);
         Report($"torchsharp-{device.type.ToString().ToLowerInvariant()}", ts, ts, tsNaive, tsSegments, nsamples);
     }
+
+    /// <summary>DIANNA's call of the benchmark: nsamples, background 0, 200 segments, sigma 0, channels last, seed 1.</summary>
+    private static KernelImageOptions Dianna(int nsamples) => new()
+    {
+        Kernel = { NSamples = nsamples, Seed = 1 },
+        Slic = { NSegments = 200, Sigma = 0 },
+        Background = 0,
+        AxisLabels = new[] { "height", "width", "channels" },
+    };
 
     private static void Report(string name, double whole, double explainOnly, double naive, int segments, int nsamples) =>
         Measure.Report(new Dictionary<string, object?>

@@ -53,7 +53,7 @@ public static class Safetensors
                 long[] offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 long count = shape.Aggregate(1L, (a, b) => a * b);
                 if (offsets.Length != 2 || offsets[1] - offsets[0] != count * dtype.Size || dataStart + offsets[1] > bytes.Length)
-                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{string.Join(", ", offsets)}] that do not fit shape {InputValidation.Format(shape)} of {dtypeName} in the file.");
+                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{string.Join(", ", offsets)}] that do not fit shape {Shapes.Format(shape)} of {dtypeName} in the file.");
                 var raw = bytes.AsSpan(dataStart + (int)offsets[0], (int)(count * dtype.Size));
                 result[entry.Name] = FromBytes(raw, dtype.Type, shape);
             }
@@ -106,7 +106,7 @@ public static class Safetensors
             }
             foreach (var (name, target) in state)
                 if (weights.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
-                    problems.Add($"'{name}' has shape {InputValidation.Format(source.shape)} in the file; the module expects {InputValidation.Format(target.shape)}");
+                    problems.Add($"'{name}' has shape {Shapes.Format(source.shape)} in the file; the module expects {Shapes.Format(target.shape)}");
             if (problems.Count > 0)
                 throw new InvalidDataException($"Cannot load '{path}' into {module.GetName()}: {string.Join("; ", problems)}.");
             using (no_grad())
