@@ -43,14 +43,12 @@ public sealed class W4KernelBenchmark : IBenchmark
                 // The loop uses the loaded model too: that is the like-for-like pair; DIANNA's call adds the model load.
                 new("shapgen", "ShapGen, model loaded", () =>
                 {
-                    using var r = OnnxExplain.ExplainImage(model, image, new[] { 0, 1 }, nsamples: nsamples, seed: 1, nSegments: 200,
-                        axisLabels: new[] { "height", "width", "channels" });
+                    using var r = OnnxExplain.ExplainImage(model, image, new[] { 0, 1 }, Dianna(nsamples));
                     segments = r.SegmentCount;
                 }),
                 new("shapgen_dianna_call", "ShapGen, DIANNA's whole call (loads the model)", () =>
                 {
-                    using var r = OnnxExplain.ExplainImage(onnxPath, image, new[] { 0, 1 }, nsamples: nsamples, background: 0,
-                        nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+                    using var r = OnnxExplain.ExplainImage(onnxPath, image, new[] { 0, 1 }, Dianna(nsamples));
                 }),
                 new("loop", "one coalition per call", () => NaiveLoop(explainable, image.permute(2, 0, 1), seg, nsamples, CPU)),
             };
@@ -78,11 +76,7 @@ public sealed class W4KernelBenchmark : IBenchmark
         {
             new("shapgen", "ShapGen", () =>
             {
-                using var r = KernelImageExplainer.Explain(torchModel, image, new[] { 0, 1 }, new KernelImageOptions
-                {
-                    NSamples = nsamples, Background = 0, NSegments = 200, Sigma = 0, Seed = 1, ModelLayout = ImageLayout.ChannelsFirst,
-                    AxisLabels = new[] { "height", "width", "channels" },
-                });
+                using var r = KernelImageExplainer.Explain(torchModel, image, new[] { 0, 1 }, Dianna(nsamples, ImageLayout.ChannelsFirst));
             }),
             new("loop", "one coalition per call", () =>
             {
@@ -96,6 +90,16 @@ public sealed class W4KernelBenchmark : IBenchmark
             ["segments"] = tsSeg.Count,
         }, tsPhases, options.Repeats, device);
     }
+
+    /// <summary>DIANNA's call of the benchmark: nsamples, background 0, 200 segments, sigma 0, channels last, seed 1.</summary>
+    private static KernelImageOptions Dianna(int nsamples, ImageLayout? modelLayout = null) => new()
+    {
+        Kernel = { NSamples = nsamples, Seed = 1 },
+        Slic = { NSegments = 200, Sigma = 0 },
+        Background = 0,
+        AxisLabels = new[] { "height", "width", "channels" },
+        ModelLayout = modelLayout,
+    };
 
     /// <summary>One masked image per model call, masks drawn uniformly (the cost does not depend on the draw).</summary>
     private static void NaiveLoop(ExplainableModel model, Tensor chw, Segmentation seg, int nsamples, Device device)

@@ -122,7 +122,7 @@ public static class Slic
             2 => image.unsqueeze(-1),
             3 => channelsLast ? image : image.permute(1, 2, 0),
             _ => throw new ArgumentException(
-                $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {InputValidation.Format(image.shape)}.", nameof(image)),
+                $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {Shapes.Format(image.shape)}.", nameof(image)),
         };
         int h = (int)hwc.shape[0], w = (int)hwc.shape[1], c = (int)hwc.shape[2];
         double[] data = hwc.to_type(float64).cpu().contiguous().data<double>().ToArray();
