@@ -226,6 +226,7 @@ public sealed class Reporter
     {
         int cores = MachineLoad.Cores;
         line["cores"] = cores;
+        line["cpu"] = MachineLoad.CpuModel();
         line["load_1min_before"] = before;
         line["load_1min_after"] = after;
         line["loaded"] = before > cores || after > cores;
