@@ -162,7 +162,7 @@ public sealed class OnnxModel : IDisposable
             ok = expected[d] < 0 || expected[d] == actual[d];
         if (!ok)
             throw new ArgumentException(
-                $"ONNX input '{InputNames[index]}' expects shape {Describe(expected)}; it was given {InputValidation.Format(actual)}.", "inputs");
+                $"ONNX input '{InputNames[index]}' expects shape {Describe(expected)}; it was given {Shapes.Format(actual)}.", "inputs");
     }
 
     internal static string Describe(long[] shape) =>

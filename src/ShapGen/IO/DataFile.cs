@@ -33,14 +33,14 @@ internal static class DataFile
     {
         foreach (long d in shape)
             if (d < 0)
-                throw new InvalidDataException($"{source}: the shape {InputValidation.Format(shape.ToArray())} has a negative dimension {d}.");
+                throw new InvalidDataException($"{source}: the shape {Shapes.Format(shape.ToArray())} has a negative dimension {d}.");
         if (shape.Contains(0)) return 0;
         long bytes = itemSize;
         foreach (long d in shape)
         {
             if (bytes > long.MaxValue / d)
                 throw new InvalidDataException(
-                    $"{source}: the shape {InputValidation.Format(shape.ToArray())} of {itemSize}-byte elements needs more than {long.MaxValue} bytes.");
+                    $"{source}: the shape {Shapes.Format(shape.ToArray())} of {itemSize}-byte elements needs more than {long.MaxValue} bytes.");
             bytes *= d;
         }
         return bytes;

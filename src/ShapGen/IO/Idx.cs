@@ -115,7 +115,7 @@ public static class Idx
         }
         long needed = DataFile.ByteCount(shape, size, $"'{path}'");
         long? available = gzip ? null : file.Length - 4 - 4 * rank;
-        var data = DataFile.ReadExactly(stream, needed, available, $"'{path}'", $"the IDX shape {InputValidation.Format(shape)}");
+        var data = DataFile.ReadExactly(stream, needed, available, $"'{path}'", $"the IDX shape {Shapes.Format(shape)}");
         if (size > 1)
             for (int i = 0; i < data.Length; i += size) Array.Reverse(data, i, size);
         var t = empty(shape, dtype: type);

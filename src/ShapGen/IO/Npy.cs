@@ -141,7 +141,7 @@ public static partial class Npy
         }
         long needed = DataFile.ByteCount(shape, itemSize, source);
         var data = DataFile.ReadExactly(stream, needed, afterPreamble - headerLength, source,
-                                       $"the shape {InputValidation.Format(shape)} of '{descr}'");
+                                       $"the shape {Shapes.Format(shape)} of '{descr}'");
         return new NpyArray(descr, shape, data, fortran);
     }
 

@@ -92,7 +92,7 @@ public static class Safetensors
                         $"{where} has data_offsets [{begin}, {end}]; expected 0 ≤ begin ≤ end ≤ {dataLength}, the size of the data section.");
                 if (end - begin != needed)
                     throw new InvalidDataException(
-                        $"{where} has data_offsets [{begin}, {end}], {end - begin} bytes; its shape {InputValidation.Format(shape)} of {dtypeName} needs {needed}.");
+                        $"{where} has data_offsets [{begin}, {end}], {end - begin} bytes; its shape {Shapes.Format(shape)} of {dtypeName} needs {needed}.");
                 entries.Add(new Entry(entry.Name, dtype.Type, shape, begin, end));
             }
         }
@@ -175,7 +175,7 @@ public static class Safetensors
             }
             foreach (var (name, target) in state)
                 if (weights.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
-                    problems.Add($"'{name}' has shape {InputValidation.Format(source.shape)} in the file; the module expects {InputValidation.Format(target.shape)}");
+                    problems.Add($"'{name}' has shape {Shapes.Format(source.shape)} in the file; the module expects {Shapes.Format(target.shape)}");
             if (problems.Count > 0)
                 throw new InvalidDataException($"Cannot load '{path}' into {module.GetName()}: {string.Join("; ", problems)}.");
             using (no_grad())

@@ -123,7 +123,7 @@ public static class Slic
             2 => image.unsqueeze(-1),
             3 => channelsLast ? image : image.permute(1, 2, 0),
             _ => throw new ArgumentException(
-                $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {InputValidation.Format(image.shape)}.", nameof(image)),
+                $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {Shapes.Format(image.shape)}.", nameof(image)),
         };
         if (hwc.shape.Any(d => d == 0))
             throw new ArgumentException(

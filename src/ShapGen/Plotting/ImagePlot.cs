@@ -176,7 +176,7 @@ public static class ImagePlot
                     $"'{what}' has {data[o].N} sample(s) but 'images' has {image.N}: pass the images that were explained.", argument);
             if (!data[o].SameShape(data[0]))
                 throw new ArgumentException(
-                    $"'{what}' has shape {InputValidation.Format(maps[o].shape)}; '{argument}[0]' has {InputValidation.Format(maps[0].shape)}. " +
+                    $"'{what}' has shape {Shapes.Format(maps[o].shape)}; '{argument}[0]' has {Shapes.Format(maps[0].shape)}. " +
                     "Every output's tensor must have the same shape.", argument);
         }
         int rows = image.N, outputs = data.Length;

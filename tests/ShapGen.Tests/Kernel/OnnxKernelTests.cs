@@ -28,6 +28,15 @@ public sealed class OnnxKernelTests
         return data["X_test"][index].to_type(float32).reshape(28, 28, 1);
     }
 
+    /// <summary>DIANNA's keywords as image options: nsamples, seed, n_segments, axis_labels, background 0.</summary>
+    private static KernelImageOptions Dianna(int nsamples, long? seed = null, int nSegments = 200, string[]? axisLabels = null) => new()
+    {
+        Kernel = { NSamples = nsamples, Seed = seed },
+        Slic = { NSegments = nSegments },
+        Background = 0,
+        AxisLabels = axisLabels,
+    };
+
     [SharedDataTheory(Model, Digits)]
     [InlineData(0)]
     [InlineData(1)]
@@ -35,8 +44,8 @@ public sealed class OnnxKernelTests
     {
         using var scope = NewDisposeScope();
         var image = Digit(digit);
-        using var result = OnnxExplain.ExplainImage(ModelPath, image, labels: new[] { 0, 1 }, nsamples: 1000, background: 0,
-            nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+        using var result = OnnxExplain.ExplainImage(ModelPath, image, labels: new[] { 0, 1 }, Dianna(1000, seed: 1, nSegments: 200,
+            axisLabels: new[] { "height", "width", "channels" }));
 
         using var model = new OnnxModel(ModelPath);
         var fx = model.Run(image.permute(2, 0, 1).unsqueeze(0)).data<float>().ToArray();
@@ -76,9 +85,9 @@ public sealed class OnnxKernelTests
         var output = e.Forward(image.permute(2, 0, 1).unsqueeze(0).expand(3, 1, 28, 28));
         Assert.Equal(new long[] { 3, 2 }, output.shape);
         // The same explanation with a channels-first image.
-        using var a = OnnxExplain.ExplainImage(model, image, new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50);
-        using var b = OnnxExplain.ExplainImage(model, image.permute(2, 0, 1), new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50,
-                                               axisLabels: new[] { "channels", "height", "width" });
+        using var a = OnnxExplain.ExplainImage(model, image, new[] { 1 }, Dianna(300, seed: 5, nSegments: 50));
+        using var b = OnnxExplain.ExplainImage(model, image.permute(2, 0, 1), new[] { 1 },
+                                               Dianna(300, seed: 5, nSegments: 50, axisLabels: new[] { "channels", "height", "width" }));
         Assert.Equal(a.ShapleyValues(0), b.ShapleyValues(0));
     }
 
@@ -122,7 +131,7 @@ public sealed class OnnxKernelTests
         Assert.Contains("no input 'pixels'", e4.Message);
         var e5 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(model, zeros(27, 28, 1), new[] { 0 }));
         Assert.Contains("[N, 1, 28, 28]", e5.Message);
-        var e6 = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExplain.ExplainImage(model, Digit(0), new[] { 2 }, nsamples: 10));
+        var e6 = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExplain.ExplainImage(model, Digit(0), new[] { 2 }, Dianna(10)));
         Assert.Contains("2 outputs", e6.Message);
         Assert.Throws<ArgumentException>(() => new OnnxModel(ModelPath, outputName: "logits"));
         // Still usable.
@@ -138,7 +147,13 @@ public sealed class OnnxKernelTests
         net.eval();
         var image = Digit(0);
         using var result = KernelImageExplainer.Explain(ExplainableModel.Create(net), image / 255, new[] { 0, 1 },
-            new KernelImageOptions { NSamples = 400, Background = 0, NSegments = 60, Seed = 2, ModelLayout = ImageLayout.ChannelsFirst, Link = KernelLink.Logit });
+            new KernelImageOptions
+            {
+                Kernel = { NSamples = 400, Seed = 2, Link = KernelLink.Logit },
+                Slic = { NSegments = 60 },
+                Background = 0,
+                ModelLayout = ImageLayout.ChannelsFirst,
+            });
         using (no_grad())
         {
             var p = net.call((image / 255).permute(2, 0, 1).unsqueeze(0)).to_type(float64).data<double>().ToArray();
