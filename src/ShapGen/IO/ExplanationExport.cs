@@ -110,7 +110,7 @@ public static class ExplanationExport
         {
             var a = Need(name);
             return a.Descr.StartsWith("<U", StringComparison.Ordinal) && a.Shape.Length == 1 ? a.ToStrings()
-                : throw new InvalidDataException($"'{path}': array '{name}' has dtype '{a.Descr}' and shape {InputValidation.Format(a.Shape)}; expected a 1-d unicode array ('<U…').");
+                : throw new InvalidDataException($"'{path}': array '{name}' has dtype '{a.Descr}' and shape {Shapes.Format(a.Shape)}; expected a 1-d unicode array ('<U…').");
         }
         string layoutName = Strings("layout").FirstOrDefault() ?? "";
         var layout = layoutName switch
@@ -133,8 +133,8 @@ public static class ExplanationExport
                 for (int i = 0; i < inputs; i++)
                     if (perInput[i].dim() < 2 || perInput[i].shape[^1] != perInput[0].shape[^1] || perInput[i].shape[^1] == 0)
                         throw new InvalidDataException(
-                            $"'{path}': array '{prefix}_{i}' has shape {InputValidation.Format(perInput[i].shape)}; expected [N, …, K] with the " +
-                            $"same K ≥ 1 outputs last in every input ('{prefix}_0' has {InputValidation.Format(perInput[0].shape)}).");
+                            $"'{path}': array '{prefix}_{i}' has shape {Shapes.Format(perInput[i].shape)}; expected [N, …, K] with the " +
+                            $"same K ≥ 1 outputs last in every input ('{prefix}_0' has {Shapes.Format(perInput[0].shape)}).");
                 int outputs = (int)perInput[0].shape[^1];
                 return Enumerable.Range(0, outputs)
                     .Select(o => perInput.Select(t => t.select(-1, o).contiguous()).ToArray()).ToArray();
@@ -167,7 +167,7 @@ public static class ExplanationExport
     /// <summary>The arrays of a file must form one explanation: a damaged or hand-edited file fails here, naming the array, not later.</summary>
     private static void CheckConsistent(string path, Tensor[][] values, Tensor[][]? variances, Tensor expected, Tensor? indexes, string[]? labels)
     {
-        string Shape(Tensor t) => InputValidation.Format(t.shape);
+        string Shape(Tensor t) => Shapes.Format(t.shape);
         long n = values[0][0].dim() == 0 ? -1 : values[0][0].shape[0];
         for (int o = 0; o < values.Length; o++)
             for (int i = 0; i < values[o].Length; i++)
