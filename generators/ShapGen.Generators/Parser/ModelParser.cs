@@ -19,7 +19,7 @@ internal static class ModelParser
     private static readonly HashSet<string> ReservedBatchNames = new(StringComparer.Ordinal)
     {
         "Batch", "Count", "Tensors", "SampleShapes", "InputNames", "Equals", "GetHashCode", "ToString", "GetType",
-        "Label", "Input", "Result", "MemberwiseClone", "Finalize",
+        "Label", "Input", "Result", "MemberwiseClone", "Finalize", "InputAt", "ToArray", "Item",
     };
 
     public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
@@ -132,7 +132,7 @@ internal static class ModelParser
                 continue;
             }
             string property = UniqueName(PascalCase(parameter.Name), usedNames);
-            inputs.Add(new InputSpec(parameter.Name, property, shape.ToEquatableArray()));
+            inputs.Add(new InputSpec(parameter.Name, property, new ShapeSpec(shape)));
         }
 
         // Declared output shape.
@@ -269,18 +269,16 @@ internal static class ModelParser
             if (!SyntaxFacts.IsValidIdentifier(className)) className = "Layer" + layers.Count.ToString(CultureInfo.InvariantCulture) + "Explainer";
             className = UniqueName(className, layerNames);
             long[]? shape = null;
-            bool inferred = false;
             string inferencePath = path.StartsWith("_", StringComparison.Ordinal) ? path.Substring(1) : path;
             if (inference.LayerInputs.TryGetValue(inferencePath, out var inferredShape) && inferredShape is not null)
             {
                 shape = inferredShape;
-                inferred = true;
             }
             else if (declared is not null)
             {
                 shape = declared.Select(d => (long)d).ToArray();
             }
-            layers.Add(new LayerSpec(path, className, (shape ?? Array.Empty<long>()).ToEquatableArray(), inferred || shape is not null));
+            layers.Add(new LayerSpec(path, className, shape is null ? null : new ShapeSpec(shape)));
         }
 
         // A shape mismatch inside forward is reported at its line but does not stop the typed API from being emitted:
@@ -292,10 +290,12 @@ internal static class ModelParser
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
         string fqn = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
         string hint = fqn.Replace("global::", "").Replace('<', '_').Replace('>', '_');
-        var outputShape = (returnShape?.Select(d => (long)d) ?? inference.OutputShape ?? Array.Empty<long>()).ToEquatableArray();
+        var outputShape = returnShape is not null ? new ShapeSpec(returnShape) : inference.OutputShape is { } inferredOutput ? new ShapeSpec(inferredOutput) : null;
         int? outputCount = labelTexts.Count > 0 ? labelTexts.Count : outputSize is { } size && size <= int.MaxValue ? (int)size : null;
-        return new ModelSpec(ns, containing.ToEquatableArray(), name, fqn, hint, inputs.ToEquatableArray(), outputShape, outputCount,
-            labelTexts.ToEquatableArray(), labelIdentifiers.ToEquatableArray(), labelsEnum, layers.ToEquatableArray(), inference.DeepLiftForward);
+        var labels = labelTexts.Count == 0 ? null
+            : new LabelSpec(labelsEnum, labelTexts.Zip(labelIdentifiers, (text, id) => new LabelMember(text, id)).ToEquatableArray());
+        return new ModelSpec(ns, containing.ToEquatableArray(), name, hint, inputs.ToEquatableArray(), outputShape, outputCount,
+            labels, layers.ToEquatableArray(), inference.DeepLiftForward);
     }
 
     /// <summary>A class annotated on two partial declarations (itself a compile error) is handled once.</summary>
