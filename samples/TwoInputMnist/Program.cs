@@ -44,8 +44,8 @@ using var result = explainer.Explain(new TwoInputMnist.Batch(toExplain, toExplai
 
 // What the notebook prints: one list per output, one array per input, shaped like the input.
 Console.WriteLine($"{result.Explanation.OutputCount} outputs x {result.Explanation.InputCount} inputs; " +
-                  $"flat {InputValidation.Format(result[TwoInputMnist.Label._7].Flat.shape)}, " +
-                  $"image {InputValidation.Format(result[TwoInputMnist.Label._7].Image.shape)}");
+                  $"flat {Shapes.Format(result[TwoInputMnist.Label._7].Flat.shape)}, " +
+                  $"image {Shapes.Format(result[TwoInputMnist.Label._7].Image.shape)}");
 Console.WriteLine($"True labels: {string.Join(", ", picks.Select(i => testLabels[i]))}; " +
                   $"E[f(background)] for '7' = {result.ExpectedValue(TwoInputMnist.Label._7):F4}");
 Console.WriteLine(ExplanationSummary.Format(result.Explanation, new ExplanationSummaryOptions { TopK = 3, Sample = 0, RegionSize = 4 }));

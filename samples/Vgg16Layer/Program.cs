@@ -51,7 +51,7 @@ if (device.type != DeviceType.CUDA && options.String("nsamples") is null)
 
 using var explainer = new Vgg16.Features7Explainer(model, background);
 Console.WriteLine($"Explaining the input of {Vgg16.Features7Explainer.LayerPath}, per-sample shape " +
-                  $"{InputValidation.Format(Vgg16.Features7Explainer.LayerShape!)}");
+                  $"{Shapes.Format(Vgg16.Features7Explainer.LayerShape!)}");
 foreach (var (name, smoothing) in new[] { ("ranked", 0.0), ("smoothed", options.Quick ? 0.5 : 100.0) })
 {
     using var result = explainer.Explain(new Vgg16.Batch(toExplain), new GradientExplainOptions
@@ -68,7 +68,7 @@ foreach (var (name, smoothing) in new[] { ("ranked", 0.0), ("smoothed", options.
     {
         PanelLabels = titles,
     });
-    Console.WriteLine($"  attributions {InputValidation.Format(result.Rank(0).shape)}; picture: {png}");
+    Console.WriteLine($"  attributions {Shapes.Format(result.Rank(0).shape)}; picture: {png}");
 }
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s");
 
