@@ -43,7 +43,11 @@ internal sealed partial class Interpreter
                 return array is ListValue list && indexes.Count == 1 && Arguments.Constant(indexes[0]) is { } i ? Element(list.Items, i) : Value.Unknown;
             }
             case IArrayCreationOperation array:
-                return array.Initializer is { } init ? new ListValue(init.ElementValues.Select(Eval).ToArray()) : Value.Unknown;
+                return array.Initializer is { } init ? Eval(init) : Value.Unknown;
+            case IArrayInitializerOperation initializer:
+                return new ListValue(initializer.ElementValues.Select(Eval).ToArray());
+            case IFieldInitializerOperation fieldInitializer:
+                return Eval(fieldInitializer.Value);
             case ITupleOperation tuple:
                 return new TupleValue(tuple.Elements.Select(Eval).ToArray());
             case IObjectCreationOperation creation:
@@ -111,6 +115,20 @@ internal sealed partial class Interpreter
             }
             case IDefaultValueOperation:
                 return new ConstantValue(null);
+            case IIsPatternOperation isPattern:
+            {
+                var value = Eval(isPattern.Value);
+                bool negated = isPattern.Pattern is INegatedPatternOperation;
+                var pattern = isPattern.Pattern is INegatedPatternOperation n ? n.Pattern : isPattern.Pattern;
+                if (pattern is not IConstantPatternOperation { Value.ConstantValue: { HasValue: true, Value: null } }) return Value.Unknown;
+                bool? isNull = value switch
+                {
+                    ConstantValue { Constant: null } => true,
+                    ModuleValue or TensorValue or ListValue or TupleValue => false,
+                    _ => null,
+                };
+                return isNull is { } result ? new ConstantValue(result != negated) : Value.Unknown;
+            }
             case IDeclarationExpressionOperation declaration:
                 return Eval(declaration.Expression);
             case ICoalesceOperation coalesce:
@@ -219,7 +237,9 @@ internal sealed partial class Interpreter
             if (equal is { } e) return new ConstantValue(kind == BinaryOperatorKind.Equals ? e : !e);
         }
         if (kind is BinaryOperatorKind.Add && left is ConstantValue { Constant: string s1 } && Text(right) is { } s2) return new ConstantValue(s1 + s2);
-        if (kind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide or BinaryOperatorKind.Remainder &&
+        if (kind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide or BinaryOperatorKind.Remainder
+                or BinaryOperatorKind.LessThan or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual
+                or BinaryOperatorKind.And or BinaryOperatorKind.Or or BinaryOperatorKind.ExclusiveOr &&
             (left is TensorValue || right is TensorValue))
         {
             if (left is not TensorValue lt) return right is TensorValue && left is IntValue or ConstantValue ? right : Value.Unknown;
@@ -227,7 +247,16 @@ internal sealed partial class Interpreter
             if (error is not null) Report(error, "Operator '" + OperatorText(kind) + "'", at.Syntax.GetLocation());
             return result;
         }
-        if (left is IntValue or BatchSizeValue && right is IntValue or BatchSizeValue) return new IntValue(null);
+        if (left is BatchSizeValue batch && right is IntValue { Constant: { } k } && k > 0)
+        {
+            if (kind == BinaryOperatorKind.Multiply) return new BatchSizeValue(batch.Factor * k);
+            if (kind == BinaryOperatorKind.Divide && batch.Factor % k == 0) return batch.Factor == k ? new IntValue(null) : new BatchSizeValue(batch.Factor / k);
+        }
+        if (right is BatchSizeValue batch2 && left is IntValue { Constant: { } k2 } && k2 > 0 && kind == BinaryOperatorKind.Multiply)
+            return new BatchSizeValue(batch2.Factor * k2);
+        if (left is IntValue or BatchSizeValue && right is IntValue or BatchSizeValue &&
+            kind is BinaryOperatorKind.Add or BinaryOperatorKind.Subtract or BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide or BinaryOperatorKind.Remainder)
+            return new IntValue(null);
         return Value.Unknown;
     }
 
@@ -237,7 +266,14 @@ internal sealed partial class Interpreter
         BinaryOperatorKind.Subtract => "-",
         BinaryOperatorKind.Multiply => "*",
         BinaryOperatorKind.Divide => "/",
-        _ => "%",
+        BinaryOperatorKind.Remainder => "%",
+        BinaryOperatorKind.LessThan => "<",
+        BinaryOperatorKind.LessThanOrEqual => "<=",
+        BinaryOperatorKind.GreaterThan => ">",
+        BinaryOperatorKind.GreaterThanOrEqual => ">=",
+        BinaryOperatorKind.And => "&",
+        BinaryOperatorKind.Or => "|",
+        _ => "^",
     };
 
     private void Assign(IOperation target, Value value)
@@ -337,7 +373,7 @@ internal sealed partial class Interpreter
         var declarator = field.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<VariableDeclaratorSyntax>().FirstOrDefault();
         if (declarator?.Initializer is not { } initializer) return Value.Unknown;
         var model = _models.For(declarator.SyntaxTree);
-        var value = InFrame(new Frame(model, null, null, top: false), () => Eval(model.GetOperation(initializer.Value, _ct)));
+        var value = InFrame(new Frame(model, null, null, top: false), () => Eval(model.GetOperation(initializer, _ct)));
         return _statics[field] = value;
     }
 
@@ -586,12 +622,21 @@ internal sealed partial class Interpreter
     {
         foreach (var field in type.GetMembers().OfType<IFieldSymbol>().Where(f => !f.IsStatic && !f.IsImplicitlyDeclared))
         {
+            if (!obj.Fields.ContainsKey(field.OriginalDefinition)) obj.Fields[field.OriginalDefinition] = DefaultOf(field.Type);
             var declarator = field.DeclaringSyntaxReferences.Select(r => r.GetSyntax(_ct)).OfType<VariableDeclaratorSyntax>().FirstOrDefault();
             if (declarator?.Initializer is not { } initializer) continue;
             var model = _models.For(declarator.SyntaxTree);
-            obj.Fields[field.OriginalDefinition] = InFrame(new Frame(model, obj, null, top: false), () => Eval(model.GetOperation(initializer.Value, _ct)));
+            obj.Fields[field.OriginalDefinition] = InFrame(new Frame(model, obj, null, top: false), () => Eval(model.GetOperation(initializer, _ct))) ?? Value.Unknown;
         }
     }
+
+    /// <summary>The value a field holds before any assignment (C#'s default).</summary>
+    private static Value DefaultOf(ITypeSymbol type) => type.SpecialType switch
+    {
+        SpecialType.System_Int32 or SpecialType.System_Int64 or SpecialType.System_Int16 or SpecialType.System_Byte => new IntValue(0),
+        SpecialType.System_Boolean => new ConstantValue(false),
+        _ => type.IsReferenceType ? new ConstantValue(null) : Value.Unknown,
+    };
 
     private T InFrame<T>(Frame frame, Func<T> run)
     {

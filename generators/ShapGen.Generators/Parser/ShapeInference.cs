@@ -110,8 +110,9 @@ internal static class ShapeInference
                 if (member is IPropertySymbol { IsStatic: false } property && Symbols.IsModule(property.Type)) return false;
                 if (member is not IFieldSymbol { IsStatic: false, IsImplicitlyDeclared: false } field || !Symbols.IsModule(field.Type)) continue;
                 string path = Interpreter.Join(prefix, Interpreter.ComponentName(field));
-                paths.Add(path);
                 var value = obj.Fields.TryGetValue(field.OriginalDefinition, out var v) ? v : Value.Unknown;
+                if (value is ConstantValue { Constant: null }) continue; // RegisterComponents skips null fields
+                paths.Add(path);
                 if (!AddModule(paths, path, value, ct, depth)) return false;
             }
         }

@@ -167,7 +167,7 @@ internal static class TensorOps
 
     /// <summary>The shape of <c>x.shape</c>: the batch as N, unknown sizes as unknown integers.</summary>
     public static Value Shape(TensorValue tensor) =>
-        new ListValue(tensor.Dims.Select(d => d == Dim.Batch ? BatchSizeValue.Instance : (Value)new IntValue(d >= 0 ? d : null)).ToArray());
+        new ListValue(tensor.Dims.Select(d => Dim.BatchFactor(d) is var k && k > 0 ? new BatchSizeValue(k) : (Value)new IntValue(d >= 0 ? d : null)).ToArray());
 
     private static Value ApplyWithoutSubject(string name, Arguments args, out ShapeError? error, TensorValue? subject = null)
     {
@@ -296,22 +296,22 @@ internal static class TensorOps
     private static Value Reshape(long[] x, Value? shapeArgument, out ShapeError? error)
     {
         error = null;
-        if (Sizes(shapeArgument) is not { } target || target.Length == 0) return Value.Unknown;
-        var items = ((ListValue?)(shapeArgument as ListValue))?.Items;
-        bool[] isBatch = items?.Select(v => v is BatchSizeValue).ToArray() ?? new bool[target.Length];
+        var items = shapeArgument is ListValue list ? list.Items : shapeArgument is null ? null : new[] { shapeArgument };
+        if (items is null || items.Count == 0) return Value.Unknown;
+        var factors = items.Select(v => v is BatchSizeValue b ? b.Factor : 0).ToArray();
+        var target = items.Select(v => v is BatchSizeValue ? 1 : Arguments.Constant(v) ?? Dim.Unknown).ToArray();
         if (target.Any(d => d == Dim.Unknown || d < -1 || d == 0)) return Value.Unknown;
-        int inferred = Enumerable.Range(0, target.Length).Count(i => target[i] == -1 && !isBatch[i]);
+        int inferred = target.Count(d => d == -1);
         if (inferred > 1) return Value.Unknown;
-        int batchIn = x.Count(d => d == Dim.Batch);
-        int batchOut = isBatch.Count(b => b);
+        int batchIn = x.Count(d => Dim.BatchFactor(d) > 0);
+        int batchOut = factors.Count(f => f > 0);
         if (x.Any(d => d == Dim.Unknown) || batchIn > 1 || batchOut > 1) return Value.Unknown;
-        long perSample = ShapeText.Product(x.Where(d => d != Dim.Batch)) ?? -1;
-        long known = ShapeText.Product(target.Where((d, i) => d != -1 && !isBatch[i])) ?? -1;
+        long perSample = ShapeText.Product(x.Select(d => Dim.BatchFactor(d) is var k && k > 0 ? k : d)) ?? -1;
+        long known = ShapeText.Product(target.Where(d => d != -1).Concat(factors.Where(f => f > 0))) ?? -1;
         if (perSample < 0 || known < 0) return Value.Unknown;
-        var output = target.Select((d, i) => isBatch[i] ? Dim.Batch : d).ToArray();
-        int free = Array.FindIndex(target, d => d == -1);
-        while (free >= 0 && isBatch[free]) free = Array.FindIndex(target, free + 1, d => d == -1);
-        string wanted = "[" + string.Join(", ", target.Select((d, i) => isBatch[i] ? "N" : ShapeText.N(d))) + "]";
+        var output = target.Select((d, i) => factors[i] > 0 ? Dim.BatchTimes(factors[i]) : d).ToArray();
+        int free = Array.IndexOf(target, -1L);
+        string wanted = "[" + string.Join(", ", items.Select(v => v is BatchSizeValue b ? (b.Factor == 1 ? "N" : "N*" + ShapeText.N(b.Factor)) : ShapeText.N(Arguments.Constant(v)!.Value))) + "]";
         if (batchIn == batchOut)
         {
             bool fits = inferred == 0 ? known == perSample : known != 0 && perSample % known == 0;
@@ -327,7 +327,7 @@ internal static class TensorOps
         {
             if (known != 0 && perSample % known == 0)
             {
-                output[free] = perSample == known ? Dim.Batch : Dim.Unknown;
+                output[free] = Dim.BatchTimes(perSample / known);
                 return new TensorValue(output);
             }
             if (free == 0 && x[0] == Dim.Batch)

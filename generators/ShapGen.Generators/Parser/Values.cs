@@ -20,6 +20,12 @@ internal static class Dim
 
     public static bool IsKnown(long d) => d >= 0;
 
+    /// <summary>N · <paramref name="factor"/> (a batch of sequences flattened into one dimension); N itself for 1.</summary>
+    public static long BatchTimes(long factor) => factor == 1 ? Batch : factor > 1 && factor < (1L << 40) ? -2 - factor : Unknown;
+
+    /// <summary>The k of a dimension N · k; 0 when the dimension is not a multiple of the batch.</summary>
+    public static long BatchFactor(long d) => d == Batch ? 1 : d < -3 ? -2 - d : 0;
+
     /// <summary>Equal stays, anything else becomes unknown.</summary>
     public static long Join(long a, long b) => a == b ? a : Unknown;
 
@@ -77,16 +83,21 @@ internal sealed class IntValue : Value
     public override string ToString() => Constant?.ToString(CultureInfo.InvariantCulture) ?? "int?";
 }
 
-/// <summary>The batch size N read from a tensor (<c>x.shape[0]</c>, <c>x.size(0)</c>).</summary>
+/// <summary>The batch size N, or a constant multiple of it, read from a tensor (<c>x.shape[0]</c>, <c>x.size(0) * t</c>).</summary>
 internal sealed class BatchSizeValue : Value
 {
-    public static readonly BatchSizeValue Instance = new();
+    public static readonly BatchSizeValue Instance = new(1);
 
-    public override bool Equals(object? obj) => obj is BatchSizeValue;
+    public BatchSizeValue(long factor) => Factor = factor;
 
-    public override int GetHashCode() => 2;
+    /// <summary>The value is N · <see cref="Factor"/>.</summary>
+    public long Factor { get; }
 
-    public override string ToString() => "N";
+    public override bool Equals(object? obj) => obj is BatchSizeValue other && other.Factor == Factor;
+
+    public override int GetHashCode() => Factor.GetHashCode();
+
+    public override string ToString() => Factor == 1 ? "N" : "N*" + Factor.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>A constant of another simple kind: a bool, a double, a string, null, or an enum member (by name).</summary>
@@ -217,7 +228,7 @@ internal static class ShapeText
 
     public static string N(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string D(long d) => d switch { Dim.Batch => "N", Dim.Unknown => "?", _ => N(d) };
+    private static string D(long d) => d switch { Dim.Batch => "N", Dim.Unknown => "?", < -3 => "N*" + N(Dim.BatchFactor(d)), _ => N(d) };
 
     /// <summary>Multiplies known sizes without overflow; null when one is not known or the product exceeds 2^50.</summary>
     public static long? Product(IEnumerable<long> dims)
