@@ -321,6 +321,25 @@ public class ShapeCategoryTests
         Assert.Equal(Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(start, end), diagnostic.Location.SourceSpan);
     }
 
+    [Theory]
+    [InlineData("var l = new System.Collections.Generic.List<nn.Module<Tensor, Tensor>>(); var alias = l; alias.Add(nn.Linear(12, 3)); l.Add(nn.Linear(3, 2)); s = nn.Sequential(l.ToArray());")]
+    [InlineData("var l = new System.Collections.Generic.List<nn.Module<Tensor, Tensor>>(); AddFirst(l); l.Add(nn.Linear(3, 2)); s = nn.Sequential(l.ToArray());")]
+    [InlineData("var a = new nn.Module<Tensor, Tensor>[] { nn.Linear(3, 2), nn.Linear(2, 2) }; a[0] = nn.Linear(12, 3); s = nn.Sequential(a);")]
+    public void ListsChangedThroughAliasesHelpersOrElementsCauseNoFalseError(string constructor)
+    {
+        var run = SwallowedExceptions.Watch(() => GeneratorHarness.Run(U + $$"""
+            [Explainable]
+            public partial class M : nn.Module<Tensor, Tensor>
+            {
+                private readonly nn.Module<Tensor, Tensor> s;
+                public M() : base("M") { {{constructor}} RegisterComponents(); }
+                private static void AddFirst(System.Collections.Generic.List<nn.Module<Tensor, Tensor>> layers) => layers.Add(nn.Linear(12, 3));
+                public override Tensor forward([Shape(12)] Tensor x) => s.call(x);
+            }
+            """));
+        Assert.Empty(run.AllDiagnostics());
+    }
+
     [Fact]
     public void ACallSiteTensorCreatedInALocalIsChecked()
     {

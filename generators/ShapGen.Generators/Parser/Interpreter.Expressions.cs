@@ -457,6 +457,9 @@ internal sealed partial class Interpreter
             switch (name)
             {
                 case "Add" when values.Count == 1:
+                    // Other variables holding the same list (aliases) can no longer be trusted.
+                    foreach (var alias in _frame.State.Locals.Where(p => ReferenceEquals(p.Value, list)).Select(p => p.Key).ToList())
+                        _frame.State.Locals[alias] = Value.Unknown;
                     Assign(invocation.Instance!, new ListValue(list.Items.Concat(new[] { values[0] }).ToArray()));
                     return Value.Unknown;
                 case "ToArray" or "ToList" or "AsReadOnly":
@@ -464,6 +467,11 @@ internal sealed partial class Interpreter
             }
         }
         if (name == "ToString" && receiver is IntValue { Constant: { } n }) return new ConstantValue(ShapeText.N(n));
+
+        // A list passed to code that may mutate it is not known afterwards.
+        for (int i = 0; i < ordered.Count; i++)
+            if (values[i] is ListValue && Operations.Unwrap(ordered[i].Value) is ILocalReferenceOperation or IParameterReferenceOperation or IFieldReferenceOperation)
+                Forget(ordered[i].Value);
 
         if (Body(method, out _) is not null)
         {

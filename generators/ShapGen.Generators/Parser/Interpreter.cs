@@ -398,6 +398,9 @@ internal sealed partial class Interpreter
             case IFieldReferenceOperation { Instance: IInstanceReferenceOperation } field when _frame.State.Fields is { } fields:
                 fields[field.Field.OriginalDefinition] = Value.Unknown;
                 break;
+            case IArrayElementReferenceOperation element:
+                Forget(element.ArrayReference);
+                break;
             case IDeclarationExpressionOperation declaration:
                 foreach (var local in declaration.Descendants().OfType<ILocalReferenceOperation>()) _frame.State.Locals[local.Local] = Value.Unknown;
                 break;
