@@ -39,9 +39,13 @@ if (onnxPath is not null)
         Console.WriteLine("A synthetic '0' (pass --data DIR with binary-mnist.npz for a real test image)");
     }
     Console.WriteLine($"Explaining with ONNX model {onnxPath}");
-    explanation = OnnxExplain.ExplainImage(onnxPath, image, labels: new[] { 0, 1 }, nsamples: nsamples, background: 0,
-        nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 0,
-        options: new KernelImageOptions { Progress = new ConsoleProgress("KernelSHAP") });
+    explanation = OnnxExplain.ExplainImage(onnxPath, image, labels: new[] { 0, 1 }, new KernelImageOptions
+    {
+        Kernel = { NSamples = nsamples, Seed = 0, Progress = new ConsoleProgress("KernelSHAP") },
+        Slic = { NSegments = 200, Sigma = 0 },
+        Background = 0,
+        AxisLabels = new[] { "height", "width", "channels" },
+    });
 }
 else
 {
@@ -60,8 +64,11 @@ else
     explanation = KernelImageExplainer.Explain(ExplainableModel.Create(net), image, new[] { 0, 1 },
         new KernelImageOptions
         {
-            NSamples = nsamples, Background = 0, NSegments = 200, Sigma = 0,
-            AxisLabels = new[] { "height", "width", "channels" }, ModelLayout = ImageLayout.ChannelsFirst, Seed = 0, Progress = new ConsoleProgress("KernelSHAP"),
+            Kernel = { NSamples = nsamples, Seed = 0, Progress = new ConsoleProgress("KernelSHAP") },
+            Slic = { NSegments = 200, Sigma = 0 },
+            Background = 0,
+            AxisLabels = new[] { "height", "width", "channels" },
+            ModelLayout = ImageLayout.ChannelsFirst,
         });
 }
 

@@ -13,9 +13,8 @@ public sealed class PlotsBenchmark : IBenchmark
 
     public string Description => "ImagePlot PNG rendering (3x10 MNIST, 2x3 RGB 224) and .npz export/import";
 
-    public void Run(BenchmarkOptions options)
+    public void Run(BenchmarkOptions options, Reporter reporter)
     {
-        int repeats = options.Quick ? 1 : options.Repeats;
         var device = options.Device;
         using var scope = NewDisposeScope();
         var g = new Generator(7);
@@ -26,36 +25,31 @@ public sealed class PlotsBenchmark : IBenchmark
             ("rgb224_2x3", Enumerable.Range(0, 3).Select(_ => randn(new long[] { 2, 3, 224, 224 }, generator: g).to(device)).ToArray(),
              rand(new long[] { 2, 3, 224, 224 }, generator: g).to(device)),
         };
-        foreach (var (name, attr, images) in cases)
-        {
-            int bytes = 0;
-            double seconds = Measure.Median(() => bytes = ImagePlot.RenderPng(attr, images).Length, CPU, repeats);
-            Measure.Report(new Dictionary<string, object?>
-            {
-                ["benchmark"] = Name, ["case"] = $"render_{name}", ["device"] = device.ToString(),
-                ["seconds"] = seconds, ["png_bytes"] = bytes,
-            });
-        }
+        var pngBytes = new Dictionary<string, object?>();
+        reporter.RunCase(new Dictionary<string, object?> { ["workload"] = Name, ["case"] = "render", ["title"] = "ImagePlot PNG rendering" },
+            cases.Select(c => new Phase($"render_{c.Name}", $"render {c.Name}",
+                () => pngBytes[$"png_bytes_{c.Name}"] = ImagePlot.RenderPng(c.Attr, c.Images).Length)).ToList(),
+            options.Repeats, CPU, () => pngBytes);
 
         var values = Enumerable.Range(0, 10).Select(_ => new[] { randn(new long[] { 100, 1, 28, 28 }, generator: g) }).ToArray();
         using var explanation = new Explanation(values, zeros(10));
-        string path = Path.Combine(Path.GetTempPath(), $"shapgen-bench-{Guid.NewGuid():N}.npz");
+        var paths = new[] { false, true }.ToDictionary(c => c, _ => Path.Combine(Path.GetTempPath(), $"shapgen-bench-{Guid.NewGuid():N}.npz"));
         try
         {
-            foreach (bool compress in new[] { false, true })
+            var phases = new List<Phase>();
+            foreach (var (compress, path) in paths)
             {
-                double write = Measure.Median(() => ExplanationExport.SaveNpz(explanation, path, ShapLayout.PerInput, compress), CPU, repeats);
-                double read = Measure.Median(() => { foreach (var t in Npz.Load(path).Values) t.Dispose(); }, CPU, repeats);
-                Measure.Report(new Dictionary<string, object?>
-                {
-                    ["benchmark"] = Name, ["case"] = $"npz_100x10x784_{(compress ? "deflate" : "stored")}",
-                    ["write_seconds"] = write, ["read_seconds"] = read, ["file_bytes"] = new FileInfo(path).Length,
-                });
+                string kind = compress ? "deflate" : "stored";
+                phases.Add(new($"write_{kind}", $"write .npz ({kind})", () => ExplanationExport.SaveNpz(explanation, path, ShapLayout.PerInput, compress)));
+                phases.Add(new($"read_{kind}", $"read .npz ({kind})", () => { foreach (var t in Npz.Load(path).Values) t.Dispose(); }));
             }
+            reporter.RunCase(new Dictionary<string, object?> { ["workload"] = Name, ["case"] = "npz_100x10x784", ["title"] = ".npz export and import, 100×10×784" },
+                phases, options.Repeats, CPU,
+                () => paths.ToDictionary(kv => $"file_bytes_{(kv.Key ? "deflate" : "stored")}", kv => (object?)new FileInfo(kv.Value).Length));
         }
         finally
         {
-            File.Delete(path);
+            foreach (var path in paths.Values) File.Delete(path);
         }
     }
 }

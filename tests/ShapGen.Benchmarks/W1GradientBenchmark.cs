@@ -12,7 +12,7 @@ namespace ShapGen.Benchmarks;
 /// W1 (issue 3): expected gradients on the two-input MNIST model, background 60,000 rows, 10 outputs, nsamples 200;
 /// ShapGen against (a) a naive loop with shap's structure and (b) the ideal batched TorchSharp loop
 /// (shared/bench/ideal_reference.py <c>ideal_w1</c>), all in one process.
-/// Options: --n 3,1000  --bg 60000  --nsamples 200  --naive-samples 10 (samples timed for (a), extrapolated)
+/// Options: --n 3,1000  --bg 60000  --nsamples 200  --naive-samples 10 (samples timed for (a), scaled to n)
 /// --ideal-rows 4096 (rows per ideal batch; PyTorch's reference uses 25000)  --modes retain[,replicate]
 /// --threads T.  --quick: n 3,20, bg 6000, nsamples 50.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class W1GradientBenchmark : IBenchmark
     public string Description => "GradientExplainer on two-input MNIST (bg 60k, 10 outputs, nsamples 200) vs naive shap-style loop and ideal batched loop";
 
     /// <inheritdoc />
-    public void Run(BenchmarkOptions options)
+    public void Run(BenchmarkOptions options, Reporter reporter)
     {
         var device = options.Device;
         int[] sizes = options.GetInts("n", options.Quick ? "3,20" : "3,1000");
@@ -53,81 +53,35 @@ public sealed class W1GradientBenchmark : IBenchmark
         foreach (int n in sizes)
         {
             var x = rand(new long[] { n, 1, 28, 28 }, device: device);
-            int repeats = n >= 500 ? 1 : options.Repeats;
-            var common = new Dictionary<string, object?>
-            {
-                ["workload"] = "W1", ["n"] = n, ["bg"] = bgRows, ["nsamples"] = nsamples, ["outputs"] = Outputs,
-                ["device"] = device.ToString(), ["threads"] = torch.get_num_threads(), ["repeats"] = repeats,
-            };
-
+            bool large = n >= 500;   // minutes per run: one timed run each, no warm-up
+            int repeats = large ? 1 : options.Repeats;
             int timed = Math.Min(n, naiveSamples);
             var xNaive = x.narrow(0, 0, timed);
-            var naiveTimed = Time(() => NaiveW1(net, bg, xNaive, nsamples), device, 1, warm: false);
-            double scale = (double)n / timed;
-            var naive = (Wall: naiveTimed.Wall * scale, Cpu: naiveTimed.Cpu * scale);
-
-            Measure.Report(new Dictionary<string, object?>(common) { ["phase"] = "naive (extrapolated)", ["wall_s"] = Math.Round(naive.Wall, 4), ["cpu_s"] = Math.Round(naive.Cpu, 4) });
             var explainOptions = new GradientExplainOptions { NSamples = nsamples, Seed = 1, MaxBatchRows = maxRows, OutputMode = outputMode };
-            var shapgen = Time(() =>
+            var phases = new List<Phase>
             {
-                using var e = explainer.Explain(new[] { x, x }, explainOptions);
-                Measure.Sync(device);
-            }, device, repeats, warm: n < 500);
-
-            Measure.Report(new Dictionary<string, object?>(common) { ["phase"] = "shapgen", ["wall_s"] = Math.Round(shapgen.Wall, 4), ["cpu_s"] = Math.Round(shapgen.Cpu, 4) });
-            var ideal = new Dictionary<string, (double Wall, double Cpu)>();
-            foreach (var mode in modes)
-                ideal[mode] = Time(() => IdealW1(net, bg, x, nsamples, mode, idealRows), device, repeats, warm: n < 500);
-
-            var bestIdeal = ideal.Values.MinBy(v => v.Wall);
-            var bestIdealCpu = ideal.Values.Min(v => v.Cpu);
-            var line = new Dictionary<string, object?>(common)
-            {
-                ["shapgen_s"] = Math.Round(shapgen.Wall, 4),
-                ["naive_s"] = Math.Round(naive.Wall, 4),
-                ["naive_extrapolated_from_samples"] = timed < n ? timed : null,
-                ["ideal_rows_per_batch"] = idealRows,
-                ["explainer_construct_s"] = Math.Round(constructSeconds, 3),
-                ["speedup_vs_naive"] = Math.Round(naive.Wall / shapgen.Wall, 3),
-                ["ratio_to_ideal"] = Math.Round(shapgen.Wall / bestIdeal.Wall, 3),
-                ["shapgen_cpu_s"] = Math.Round(shapgen.Cpu, 4),
-                ["naive_cpu_s"] = Math.Round(naive.Cpu, 4),
-                ["speedup_vs_naive_cpu"] = Math.Round(naive.Cpu / shapgen.Cpu, 3),
-                ["ratio_to_ideal_cpu"] = Math.Round(shapgen.Cpu / bestIdealCpu, 3),
+                new("shapgen", "ShapGen", () =>
+                {
+                    using var e = explainer.Explain(new[] { x, x }, explainOptions);
+                    Measure.Sync(device);
+                }, Warm: !large),
+                new("loop", "shap-structured loop", () => NaiveW1(net, bg, xNaive, nsamples), Scale: (double)n / timed, Warm: !large),
             };
-            foreach (var (mode, seconds) in ideal)
+            foreach (var mode in modes)
+                phases.Add(new($"ideal_{mode}", $"ideal batched loop ({mode})", () => IdealW1(net, bg, x, nsamples, mode, idealRows), Warm: !large));
+
+            var fields = new Dictionary<string, object?>
             {
-                line[$"ideal_{mode}_s"] = Math.Round(seconds.Wall, 4);
-                line[$"ideal_{mode}_cpu_s"] = Math.Round(seconds.Cpu, 4);
-            }
-            Measure.Report(line);
+                ["workload"] = "W1", ["case"] = $"n={n}",
+                ["title"] = string.Create(CultureInfo.InvariantCulture, $"W1 two-input MNIST, bg {bgRows:N0}, nsamples {nsamples}, {Outputs} outputs, N = {n:N0}"),
+                ["n"] = n, ["bg"] = bgRows, ["nsamples"] = nsamples, ["outputs"] = Outputs,
+                ["loop_samples_timed"] = timed, ["ideal_rows_per_batch"] = idealRows,
+                ["explainer_construct_s"] = Math.Round(constructSeconds, 3),
+            };
+            reporter.RunCase(fields, phases, repeats, device);
             x.Dispose();
         }
         bg.Dispose();
-    }
-
-    /// <summary>Median wall and process CPU seconds of <paramref name="repeats"/> runs (after one warm-up when
-    /// <paramref name="warm"/>). CPU time is steadier than wall time on a shared machine.</summary>
-    private static (double Wall, double Cpu) Time(Action action, Device device, int repeats, bool warm)
-    {
-        if (warm) { action(); Measure.Sync(device); }
-        var walls = new List<double>();
-        var cpus = new List<double>();
-        using var process = Process.GetCurrentProcess();
-        for (int r = 0; r < repeats; r++)
-        {
-            Measure.Sync(device);
-            process.Refresh();
-            var cpu0 = process.TotalProcessorTime;
-            var sw = Stopwatch.StartNew();
-            action();
-            Measure.Sync(device);
-            walls.Add(sw.Elapsed.TotalSeconds);
-            process.Refresh();
-            cpus.Add((process.TotalProcessorTime - cpu0).TotalSeconds);
-        }
-        walls.Sort(); cpus.Sort();
-        return (walls[walls.Count / 2], cpus[cpus.Count / 2]);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using ShapGen.Samples.Vgg;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +23,7 @@ public sealed class W2VggLayerBenchmark : IBenchmark
     public string Description => "GradientExplainer at the input of VGG16 features[7], 2 images, bg 50, ranked outputs 2, with/without local smoothing";
 
     /// <inheritdoc />
-    public void Run(BenchmarkOptions options)
+    public void Run(BenchmarkOptions options, Reporter reporter)
     {
         var device = options.Device;
         int nsamples = int.Parse(options.Get("nsamples", options.Quick ? "4" : "200"), CultureInfo.InvariantCulture);
@@ -34,18 +35,18 @@ public sealed class W2VggLayerBenchmark : IBenchmark
         var background = randn(new long[] { bgRows, 3, size, size }, device: device);
         var images = randn(new long[] { 2, 3, size, size }, device: device);
         using var explainer = new GradientExplainer(ExplainableModel.Create(vgg), new[] { background }, layer: "features.7");
-        foreach (double smoothing in new[] { 0.0, 100.0 })
+        var phases = new[] { 0.0, 100.0 }.Select(smoothing =>
         {
             var explainOptions = new GradientExplainOptions { NSamples = nsamples, RankedOutputs = 2, LocalSmoothing = smoothing, Seed = 0 };
-            double seconds = Measure.Median(() => { using var e = explainer.Explain(new[] { images }, explainOptions); }, device, options.Repeats);
-            Measure.Report(new Dictionary<string, object?>
-            {
-                ["workload"] = "W2", ["n"] = 2, ["bg"] = bgRows, ["nsamples"] = nsamples, ["ranked_outputs"] = 2,
-                ["local_smoothing"] = smoothing, ["size"] = size, ["device"] = device.ToString(),
-                ["median_s"] = Math.Round(seconds, 5),
-                ["captum_layer_gradient_shap_h100_s"] = 0.80, ["shap_h100_s"] = 24.7,
-            });
-        }
+            return new Phase(smoothing == 0 ? "shapgen" : "shapgen_smoothing", $"ShapGen, local smoothing {smoothing}",
+                () => { using var e = explainer.Explain(new[] { images }, explainOptions); });
+        }).ToList();
+        reporter.RunCase(new Dictionary<string, object?>
+        {
+            ["workload"] = "W2", ["case"] = $"size={size}",
+            ["title"] = $"W2 VGG16 features[7], 2 images, bg {bgRows}, nsamples {nsamples}, ranked outputs 2",
+            ["n"] = 2, ["bg"] = bgRows, ["nsamples"] = nsamples, ["ranked_outputs"] = 2, ["size"] = size,
+            ["captum_layer_gradient_shap_h100_s"] = 0.80, ["shap_h100_s"] = 24.7,
+        }, phases, options.Repeats, device);
     }
-
 }

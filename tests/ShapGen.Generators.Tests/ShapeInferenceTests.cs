@@ -38,11 +38,11 @@ public class ShapeInferenceTests
                 public override Tensor forward([Shape(3, 32, 32)] Tensor x) => fc.call(pool.call(conv.call(x)).flatten(1));
             }
             """);
-        Assert.Equal(new long[] { 10 }, spec.OutputShape.ToArray());
+        Assert.Equal(new long[] { 10 }, spec.OutputShape!.ToArray());
         Assert.Equal(10, spec.OutputCount);
-        Assert.Equal(new long[] { 392 }, spec.Layers.Single(l => l.Path == "fc").Shape.ToArray());
-        Assert.Equal(new long[] { 8, 15, 15 }, spec.Layers.Single(l => l.Path == "pool").Shape.ToArray());
-        Assert.True(spec.Layers.All(l => l.ShapeInferred));
+        Assert.Equal(new long[] { 392 }, spec.Layers.Single(l => l.Path == "fc").Shape!.ToArray());
+        Assert.Equal(new long[] { 8, 15, 15 }, spec.Layers.Single(l => l.Path == "pool").Shape!.ToArray());
+        Assert.True(spec.Layers.All(l => l.Shape is not null));
     }
 
     [Fact]
@@ -61,10 +61,10 @@ public class ShapeInferenceTests
                     torch.cat(new[] { body.call(a).flatten(1), pool.call(b).reshape(b.shape[0], -1) }, 1);
             }
             """);
-        Assert.Equal(new long[] { 4, 26, 26 }, spec.Layers.Single(l => l.Path == "body.act").Shape.ToArray());
-        Assert.Equal(new long[] { 4, 26, 26 }, spec.Layers.Single(l => l.Path == "body.same").Shape.ToArray());
-        Assert.Equal(new long[] { 1, 7, 7 }, spec.Layers.Single(l => l.Path == "pool").Shape.ToArray());
-        Assert.Equal(new long[] { 4 * 26 * 26 + 3 * 4 }, spec.OutputShape.ToArray());
+        Assert.Equal(new long[] { 4, 26, 26 }, spec.Layers.Single(l => l.Path == "body.act").Shape!.ToArray());
+        Assert.Equal(new long[] { 4, 26, 26 }, spec.Layers.Single(l => l.Path == "body.same").Shape!.ToArray());
+        Assert.Equal(new long[] { 1, 7, 7 }, spec.Layers.Single(l => l.Path == "pool").Shape!.ToArray());
+        Assert.Equal(new long[] { 4 * 26 * 26 + 3 * 4 }, spec.OutputShape!.ToArray());
     }
 
     [Fact]
@@ -90,9 +90,9 @@ public class ShapeInferenceTests
                 }
             }
             """);
-        Assert.Equal(new long[] { 6, 50 }, spec.Layers.Single(l => l.Path == "pool").Shape.ToArray());
-        Assert.Equal(new long[] { 6 * 25 + 2 * 7 * 7 + 2 * 33 * 16 }, spec.Layers.Single(l => l.Path == "head").Shape.ToArray());
-        Assert.Equal(new long[] { 3 }, spec.OutputShape.ToArray());
+        Assert.Equal(new long[] { 6, 50 }, spec.Layers.Single(l => l.Path == "pool").Shape!.ToArray());
+        Assert.Equal(new long[] { 6 * 25 + 2 * 7 * 7 + 2 * 33 * 16 }, spec.Layers.Single(l => l.Path == "head").Shape!.ToArray());
+        Assert.Equal(new long[] { 3 }, spec.OutputShape!.ToArray());
     }
 
     [Fact]
@@ -125,8 +125,8 @@ public class ShapeInferenceTests
             }
             """);
         var layer = spec.Layers.Single();
-        Assert.Equal(new long[] { 5 }, layer.Shape.ToArray());
-        Assert.False(spec.OutputShape.Count > 0);
+        Assert.Equal(new long[] { 5 }, layer.Shape!.ToArray());
+        Assert.Null(spec.OutputShape);
     }
 
     [Theory]

@@ -1,38 +1,58 @@
+using System;
+using System.Diagnostics;
 using System.Text;
 
 namespace ShapGen.Generators.Emitter;
 
-/// <summary>A small indentation-tracking text writer for generated source.</summary>
+/// <summary>
+/// Writes generated source, indenting every line by <see cref="Indentation"/> levels of four spaces (after
+/// dotnet/runtime's SourceWriter): templates carry only their relative indentation, never the nesting depth.
+/// </summary>
 internal sealed class SourceWriter
 {
     private readonly StringBuilder _text = new();
-    private int _indent;
+    private int _indentation;
 
-    public void Line(string line = "")
+    /// <summary>Nesting depth of what is written next; back at zero when the file is done.</summary>
+    public int Indentation
     {
-        if (line.Length > 0) _text.Append(' ', _indent * 4).Append(line);
-        _text.Append('\n');
+        get => _indentation;
+        set
+        {
+            Debug.Assert(value >= 0, "Indentation below zero: a block was closed twice.");
+            _indentation = Math.Max(0, value);
+        }
     }
 
-    /// <summary>Writes several lines (split on '\n') at the current indentation.</summary>
-    public void Lines(string lines)
+    /// <summary>Writes one line, or each line of a multi-line template, at the current indentation (empty lines stay empty).</summary>
+    public void WriteLine(string text = "")
     {
-        foreach (var line in lines.Replace("\r\n", "\n").Split('\n'))
-            Line(line);
+        foreach (var line in text.Replace("\r\n", "\n").Split('\n'))
+        {
+            if (line.Length > 0) _text.Append(' ', 4 * _indentation).Append(line);
+            _text.Append('\n');
+        }
     }
 
-    public void Open(string header)
+    /// <summary>Writes <paramref name="header"/>, an opening brace, and indents what follows.</summary>
+    public void OpenBlock(string header)
     {
-        Line(header);
-        Line("{");
-        _indent++;
+        WriteLine(header);
+        WriteLine("{");
+        Indentation++;
     }
 
-    public void Close(string suffix = "")
+    /// <summary>Unindents and writes a closing brace.</summary>
+    public void CloseBlock()
     {
-        _indent--;
-        Line("}" + suffix);
+        Indentation--;
+        WriteLine("}");
     }
 
-    public override string ToString() => _text.ToString();
+    /// <summary>The text written; every block must be closed by now.</summary>
+    public override string ToString()
+    {
+        Debug.Assert(_indentation == 0, "The generated source ends inside a block.");
+        return _text.ToString();
+    }
 }

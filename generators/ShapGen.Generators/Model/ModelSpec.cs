@@ -5,14 +5,11 @@ internal sealed record ModelSpec(
     string? Namespace,
     EquatableArray<ContainingType> ContainingTypes,
     string ClassName,
-    string FullyQualifiedName,
     string HintName,
     EquatableArray<InputSpec> Inputs,
-    EquatableArray<long> OutputShape,
+    ShapeSpec? OutputShape,
     int? OutputCount,
-    EquatableArray<string> LabelTexts,
-    EquatableArray<string> LabelIdentifiers,
-    string? LabelsEnumType,
+    LabelSpec? Labels,
     EquatableArray<LayerSpec> Layers,
     DeepLiftForwardSpec? DeepLiftForward);
 
@@ -20,10 +17,19 @@ internal sealed record ModelSpec(
 internal sealed record ContainingType(string Keyword, string Name);
 
 /// <summary>One <c>forward</c> parameter.</summary>
-internal sealed record InputSpec(string ParameterName, string PropertyName, EquatableArray<int> Shape);
+internal sealed record InputSpec(string ParameterName, string PropertyName, ShapeSpec Shape);
 
-/// <summary>One <c>[ExplainLayer]</c>: a module path, the generated class name and, when known, the layer input's per-sample shape.</summary>
-internal sealed record LayerSpec(string Path, string ClassName, EquatableArray<long> Shape, bool ShapeInferred);
+/// <summary>One <c>[ExplainLayer]</c>: a module path, the generated class name and the layer input's per-sample shape when known.</summary>
+internal sealed record LayerSpec(string Path, string ClassName, ShapeSpec? Shape);
+
+/// <summary>
+/// The model's output labels in output order: the enum to use (the user's, <c>global::</c>-qualified, or null for
+/// the generated <c>Label</c>) and, per output, its text and enum member.
+/// </summary>
+internal sealed record LabelSpec(string? UserEnumType, EquatableArray<LabelMember> Members);
+
+/// <summary>One output label: its text (what the engines and plots show) and its enum member name.</summary>
+internal sealed record LabelMember(string Text, string Identifier);
 
 /// <summary>The DeepLIFT variant of <c>forward</c>: usings of the user's file and the rewritten method text.</summary>
 internal sealed record DeepLiftForwardSpec(EquatableArray<string> Usings, string ReturnType, string Parameters, string Body);

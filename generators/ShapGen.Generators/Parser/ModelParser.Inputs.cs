@@ -38,7 +38,7 @@ internal static partial class ModelParser
                 continue;
             }
             string property = UniqueName(PascalCase(parameter.Name), usedNames);
-            inputs.Add(new InputSpec(parameter.Name, property, shape.ToEquatableArray()));
+            inputs.Add(new InputSpec(parameter.Name, property, new ShapeSpec(shape)));
         }
         return inputs;
     }

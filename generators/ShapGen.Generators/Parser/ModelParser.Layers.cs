@@ -48,18 +48,10 @@ internal static partial class ModelParser
             className ??= PascalCase(new string(path.Select(c => char.IsLetterOrDigit(c) || c == '_' ? c : '_').ToArray()).Replace("_", " ")).Replace(" ", "") + "Explainer";
             if (!SyntaxFacts.IsValidIdentifier(className)) className = "Layer" + layers.Count.ToString(CultureInfo.InvariantCulture) + "Explainer";
             className = UniqueName(className, layerNames);
-            long[]? shape = null;
-            bool inferred = false;
-            if (inference.LayerInputs.TryGetValue(path, out var inferredShape) && inferredShape is not null)
-            {
-                shape = inferredShape;
-                inferred = true;
-            }
-            else if (declared is not null)
-            {
-                shape = declared.Select(d => (long)d).ToArray();
-            }
-            layers.Add(new LayerSpec(path, className, (shape ?? Array.Empty<long>()).ToEquatableArray(), inferred || shape is not null));
+            long[]? shape = inference.LayerInputs.TryGetValue(path, out var inferredShape) && inferredShape is not null
+                ? inferredShape
+                : declared?.Select(d => (long)d).ToArray();
+            layers.Add(new LayerSpec(path, className, shape is null ? null : new ShapeSpec(shape)));
         }
         return layers;
     }

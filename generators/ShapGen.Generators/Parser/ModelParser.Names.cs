@@ -11,7 +11,7 @@ internal static partial class ModelParser
     private static readonly HashSet<string> ReservedBatchNames = new(StringComparer.Ordinal)
     {
         "Batch", "Count", "Tensors", "SampleShapes", "InputNames", "Equals", "GetHashCode", "ToString", "GetType",
-        "Label", "Input", "Result", "MemberwiseClone", "Finalize",
+        "Label", "Input", "Result", "MemberwiseClone", "Finalize", "InputAt", "ToArray", "Item",
     };
 
     internal static string PascalCase(string name)

@@ -52,12 +52,13 @@ internal static partial class ModelParser
 
         var type = d.Type;
         string? ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() : null;
-        string fqn = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-        string hint = fqn.Replace("global::", "").Replace('<', '_').Replace('>', '_');
-        var outputShape = (returnShape?.Select(x => (long)x) ?? inference.OutputShape ?? System.Array.Empty<long>()).ToEquatableArray();
+        string hint = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat).Replace("global::", "").Replace('<', '_').Replace('>', '_');
+        var outputShape = returnShape is not null ? new ShapeSpec(returnShape) : inference.OutputShape is { } inferredOutput ? new ShapeSpec(inferredOutput) : null;
         int? outputCount = labels.Texts.Count > 0 ? labels.Texts.Count : outputSize is { } size && size <= int.MaxValue ? (int)size : null;
-        return new ModelSpec(ns, d.Containing.ToEquatableArray(), type.Name, fqn, hint, inputs.ToEquatableArray(), outputShape, outputCount,
-            labels.Texts.ToEquatableArray(), labels.Identifiers.ToEquatableArray(), labels.EnumType, layers.ToEquatableArray(), deepLift);
+        var labelSpec = labels.Texts.Count == 0 ? null
+            : new LabelSpec(labels.EnumType, labels.Texts.Zip(labels.Identifiers, (text, id) => new LabelMember(text, id)).ToEquatableArray());
+        return new ModelSpec(ns, d.Containing.ToEquatableArray(), type.Name, hint, inputs.ToEquatableArray(), outputShape, outputCount,
+            labelSpec, layers.ToEquatableArray(), deepLift);
     }
 
     internal static Location? AttributeLocation(AttributeData attribute) =>

@@ -1,6 +1,5 @@
 using System;
-using System.Globalization;
-using System.IO;
+using System.Diagnostics;
 using System.Threading;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,9 +7,9 @@ using static TorchSharp.torch;
 namespace ShapGen;
 
 /// <summary>
-/// Reusable batching machinery for the engines: batch sizing from a memory budget, a loop that halves its batch on
-/// out-of-memory errors (and says so through <see cref="ExplainOptions.Log"/>), checks cancellation before every
-/// batch and reports progress after every batch (reaching Done == Total exactly once).
+/// The batching machinery every engine uses: batch sizing from one memory budget, a loop that halves its batch on
+/// out-of-memory errors (logged as <see cref="ShapGenEvents.BatchHalved"/>), checks cancellation before every batch
+/// and reports progress after every batch (reaching Done == Total exactly once).
 /// </summary>
 internal static class Batching
 {
@@ -26,53 +25,44 @@ internal static class Batching
     /// <summary>Upper bound of the CPU budget, whatever the machine has free.</summary>
     internal const long MaxCpuBudgetBytes = 4L << 30;
 
+    /// <summary>A batch slower than this is logged (<see cref="ShapGenEvents.SlowBatch"/>): cancellation waits for it.</summary>
+    private static readonly TimeSpan SlowBatch = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// The byte budget of one batch: <see cref="ExplainOptions.MemoryBudgetBytes"/> when set; on the CPU a quarter
-    /// of the host's available memory (at most <see cref="MaxCpuBudgetBytes"/>); on CUDA
-    /// <see cref="DefaultCudaBudgetBytes"/>.
+    /// of what the process may still allocate (<see cref="ProcessMemory.Headroom"/>; at most
+    /// <see cref="MaxCpuBudgetBytes"/>); on CUDA <see cref="DefaultCudaBudgetBytes"/>.
     /// </summary>
     public static long BudgetBytes(Device device, ExplainOptions options)
     {
         if (options.MemoryBudgetBytes is long set) return set;
         if (device.type == DeviceType.CUDA) return DefaultCudaBudgetBytes;
-        return Math.Min(MaxCpuBudgetBytes, AvailableHostBytes() / 4);
-    }
-
-    /// <summary>Available host memory: MemAvailable from /proc/meminfo on Linux, else what the GC reports.</summary>
-    public static long AvailableHostBytes()
-    {
-        try
-        {
-            if (File.Exists("/proc/meminfo"))
-                foreach (var line in File.ReadLines("/proc/meminfo"))
-                    if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
-                    {
-                        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                        return long.Parse(parts[1], CultureInfo.InvariantCulture) * 1024;
-                    }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        catch (FormatException) { }
-        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var (headroom, limit) = ProcessMemory.Headroom();
+        long budget = Math.Max(1, Math.Min(MaxCpuBudgetBytes, headroom / 4));
+        if (limit != ProcessMemory.HostLimit && budget < MaxCpuBudgetBytes)
+            options.Logger.LogBudgetLimited(budget, limit, headroom);
+        return budget;
     }
 
     /// <summary>
     /// Rows per batch: <see cref="ExplainOptions.MaxBatchRows"/> when set; otherwise the device's target row count,
     /// lowered so that <paramref name="bytesPerRow"/> × rows fits the budget; at least <paramref name="minRows"/>.
-    /// On the CPU the target, not free memory, decides in the common case, so results stay reproducible.
+    /// On the CPU the target, not free memory, decides in the common case.
     /// </summary>
-    public static long RowsPerBatch(double bytesPerRow, Device device, ExplainOptions options, long minRows = 1)
+    public static long RowsPerBatch(double bytesPerRow, Device device, ExplainOptions options, string engine, long minRows = 1)
     {
         if (options.MaxBatchRows is int cap) return Math.Max(minRows, cap);
         long target = device.type == DeviceType.CUDA ? CudaTargetRows : CpuTargetRows;
-        long fit = bytesPerRow <= 0 ? target : (long)Math.Floor(BudgetBytes(device, options) / bytesPerRow);
-        return Math.Max(minRows, Math.Min(target, fit));
+        long budget = BudgetBytes(device, options);
+        long fit = bytesPerRow <= 0 ? target : (long)Math.Floor(budget / bytesPerRow);
+        long rows = Math.Max(minRows, Math.Min(target, fit));
+        options.Logger.LogBatchSized(engine, rows, bytesPerRow, budget);
+        return rows;
     }
 
     /// <summary>
     /// Runs <paramref name="body"/> in a fresh dispose scope and returns the bytes held by the tensors it created
-    /// that are still alive when it returns (an estimate of a batch's activation memory); then frees them.
+    /// that are still alive when it returns (an estimate of a batch's memory); then frees them.
     /// </summary>
     public static long MeasureScopeBytes(Action body)
     {
@@ -100,15 +90,18 @@ internal static class Batching
     /// </summary>
     /// <returns>The batch size in units that was in use at the end (after any halving).</returns>
     public static long Run(long total, long unitsPerBatch, Action<long, long> body, ExplainOptions options,
-                           CancellationToken cancellationToken, string what, long minUnits = 1)
+                           CancellationToken cancellationToken, string engine, long minUnits = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(total, 1);
         long batch = Math.Max(minUnits, Math.Min(unitsPerBatch, total));
         long start = 0;
+        bool slowLogged = false;
+        var clock = new Stopwatch();
         while (start < total)
         {
             cancellationToken.ThrowIfCancellationRequested();
             long count = Math.Min(batch, total - start);
+            clock.Restart();
             try
             {
                 using var scope = NewDisposeScope();
@@ -117,14 +110,43 @@ internal static class Batching
             catch (Exception e) when (IsOutOfMemory(e) && count > minUnits)
             {
                 long halved = Math.Max(minUnits, count / 2);
-                options.Log?.Invoke(
-                    $"ShapGen: {what}: out of memory with a batch of {count} units; retrying with {halved}. ({e.Message.Split('\n')[0]})");
+                options.Logger.LogBatchHalved(engine, count, halved, e.Message.Split('\n')[0]);
                 batch = halved;
                 continue;
+            }
+            if (!slowLogged && clock.Elapsed > SlowBatch)
+            {
+                options.Logger.LogSlowBatch(engine, count, clock.Elapsed.TotalSeconds);
+                slowLogged = true;
             }
             start += count;
             options.Progress?.Report(new ExplainProgress(start, total));
         }
         return batch;
+    }
+}
+
+/// <summary>
+/// Reports a part of a call's work into the call's progress: <c>Done</c> of the part, times
+/// <c>unitsPerPartUnit</c>, plus <c>offset</c>, out of the call's <c>total</c>. The part never reports the end
+/// unless <c>isLast</c>, so the call reaches Done == Total exactly once.
+/// </summary>
+internal sealed class ProgressSlice : IProgress<ExplainProgress>
+{
+    private readonly IProgress<ExplainProgress> _target;
+    private readonly long _offset, _unitsPerPartUnit, _total;
+    private readonly bool _isLast;
+
+    private ProgressSlice(IProgress<ExplainProgress> target, long offset, long unitsPerPartUnit, long total, bool isLast) =>
+        (_target, _offset, _unitsPerPartUnit, _total, _isLast) = (target, offset, unitsPerPartUnit, total, isLast);
+
+    /// <summary>A slice of <paramref name="target"/>, or null when there is no progress to report to.</summary>
+    public static ProgressSlice? Of(IProgress<ExplainProgress>? target, long offset, long unitsPerPartUnit, long total, bool isLast = false) =>
+        target is null ? null : new ProgressSlice(target, offset, unitsPerPartUnit, total, isLast);
+
+    public void Report(ExplainProgress value)
+    {
+        long done = _offset + value.Done * _unitsPerPartUnit;
+        if (done < _total || (_isLast && done == _total)) _target.Report(new ExplainProgress(done, _total));
     }
 }

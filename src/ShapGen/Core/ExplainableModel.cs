@@ -22,6 +22,7 @@ public sealed class ExplainableModel
     {
         ArgumentNullException.ThrowIfNull(forward);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputCount, 1);
+        NativeBackend.EnsureLoaded();
         _forward = forward;
         InputCount = inputCount;
         Module = module;

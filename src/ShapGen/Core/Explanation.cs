@@ -86,6 +86,41 @@ public sealed class Explanation : IDisposable
     /// </summary>
     public Tensor ToShapLayout(int input) => stack(ForInput(input).ToArray(), -1);
 
+    /// <summary>E[f(background)] of model output <paramref name="output"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The model has no such output.</exception>
+    public double ExpectedValue(int output)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long count = ExpectedValues.shape[0];
+        if ((ulong)output >= (ulong)count)
+            throw new ArgumentOutOfRangeException(nameof(output), output, $"The model has {count} output(s): 0..{count - 1}.");
+        using var value = ExpectedValues[output];
+        return value.ToDouble();
+    }
+
+    /// <summary>
+    /// With ranked outputs: for each sample, the model output explained at each rank, [N][k] (copied to the host);
+    /// otherwise null.
+    /// </summary>
+    public long[][]? RankedIndexes()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (OutputIndexes is null) return null;
+        long[] flat;
+        if (OutputIndexes.device_type == DeviceType.CPU)
+            flat = OutputIndexes.data<long>().ToArray();
+        else
+        {
+            using var host = OutputIndexes.cpu();   // cpu() returns the tensor itself when it is already there
+            flat = host.data<long>().ToArray();
+        }
+        long n = OutputIndexes.shape[0], k = OutputIndexes.shape[1];
+        var rows = new long[n][];
+        for (long i = 0; i < n; i++)
+            rows[i] = flat.AsSpan((int)(i * k), (int)k).ToArray();
+        return rows;
+    }
+
     /// <summary>The label of model output <paramref name="modelOutput"/>, or its number when there are no labels.</summary>
     public string LabelOf(long modelOutput) =>
         Labels is not null && modelOutput >= 0 && modelOutput < Labels.Count ? Labels[(int)modelOutput] : modelOutput.ToString(System.Globalization.CultureInfo.InvariantCulture);

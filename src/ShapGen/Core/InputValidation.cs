@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,8 +13,10 @@ namespace ShapGen;
 /// </summary>
 public static class InputValidation
 {
-    /// <summary>Formats a shape as <c>[3, 1, 28, 28]</c>.</summary>
-    public static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
+    /// <summary>Formats a shape: the former name of <see cref="Shapes.Format"/>, kept for generated code.</summary>
+    /// <param name="shape">The dimensions.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static string Format(IEnumerable<long> shape) => Shapes.Format(shape);
 
     /// <summary>Names input <paramref name="index"/> for messages: <c>input 1 ('image')</c>.</summary>
     public static string InputName(int index, IReadOnlyList<string>? names) =>
@@ -53,7 +56,7 @@ public static class InputValidation
             if (t.dim() < 1)
                 throw new ArgumentException($"{what} must have a batch dimension; it is a scalar.", argument);
             if (t.shape[0] == 0)
-                throw new ArgumentException($"{what} is empty: it has 0 rows (shape {Format(t.shape)}).", argument);
+                throw new ArgumentException($"{what} is empty: it has 0 rows (shape {Shapes.Format(t.shape)}).", argument);
             if (batch >= 0 && t.shape[0] != batch)
                 throw new ArgumentException(
                     $"{what} has {t.shape[0]} rows but input 0 has {batch}: every input needs the same batch size.", argument);
@@ -64,8 +67,8 @@ public static class InputValidation
                 var actual = t.shape.Skip(1).ToArray();
                 if (!expected.SequenceEqual(actual))
                     throw new ArgumentException(
-                        $"{what} has per-sample shape {Format(actual)}; expected {Format(expected)} " +
-                        $"(full shape {Format(t.shape)}, expected [N, {string.Join(", ", expected)}]).", argument);
+                        $"{what} has per-sample shape {Shapes.Format(actual)}; expected {Shapes.Format(expected)} " +
+                        $"(full shape {Shapes.Format(t.shape)}, expected [N, {string.Join(", ", expected)}]).", argument);
             }
             if (device is not null && t.device.ToString() != device.ToString())
                 throw new ArgumentException(

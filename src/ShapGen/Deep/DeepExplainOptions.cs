@@ -3,6 +3,15 @@ namespace ShapGen;
 /// <summary>Options of <see cref="DeepExplainer.Explain"/> (shap's <c>DeepExplainer.shap_values</c> arguments).</summary>
 public sealed class DeepExplainOptions : ExplainOptions
 {
+    /// <summary>Creates options with the defaults.</summary>
+    public DeepExplainOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/> (see <see cref="ExplainOptions(ExplainOptions)"/>).</summary>
+    /// <param name="other">The options to copy.</param>
+    public DeepExplainOptions(DeepExplainOptions other) : base(other) => CheckAdditivity = other.CheckAdditivity;
+
     /// <summary>
     /// Checks that, for every explained sample and output, the attributions sum to f(x) − E[f(background)]
     /// (shap's <c>check_additivity</c>): within 0.01 for float32 as shap, 1e-6 for float64. A failure throws

@@ -24,21 +24,24 @@ namespace ShapGen;
 /// </remarks>
 public sealed class DeepExplainer : IDisposable
 {
+    private const string Engine = nameof(DeepExplainer);
     private readonly ExplainableModel _model;
     private readonly Tensor[] _background;
     private readonly long[][] _sampleShapes;
-    private readonly IReadOnlyList<string>? _labels;
     private readonly IReadOnlyList<string>? _inputNames;
     private readonly DeepLiftModules _modules;
     private readonly Tensor _expected;
     private readonly Device _device;
     private readonly ScalarType _dtype;
+    private readonly ScalarType[] _inputTypes;
     private bool _disposed;
 
-    /// <summary>Creates an explainer over <paramref name="background"/> and computes E[f(background)].</summary>
+    /// <summary>Creates an explainer over <paramref name="background"/> and computes E[f(background)] (in batches, at once).</summary>
     /// <param name="model">The model; its module tree (when it has one) is searched for nonlinear modules.</param>
-    /// <param name="background">One batched tensor per model input, same row count: the references integrated over.</param>
-    /// <param name="labels">Names of the model outputs, or null.</param>
+    /// <param name="background">One batched tensor per model input, same row count: the references integrated over.
+    /// The explainer keeps its own handles (detached aliases): the caller may dispose its handles, but must not modify
+    /// the data in place while the explainer lives.</param>
+    /// <param name="labels">Names of the model outputs, one per output, or null.</param>
     /// <param name="inputNames">Names of the model inputs for messages, or null.</param>
     /// <exception cref="NotSupportedException">The model holds a module with no DeepLIFT rule (named by its path).</exception>
     /// <exception cref="ArgumentException">The background is empty, has the wrong input count, dtype or device, or non-finite values.</exception>
@@ -47,26 +50,23 @@ public sealed class DeepExplainer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
-        _labels = labels;
+        Labels = labels;
         _inputNames = inputNames;
-        InputValidation.CheckBatch(background, nameof(background), model.InputCount, null, model.Device, inputNames);
-        _device = background[0].device;
+        (_, _device) = EngineChecks.Background(model, background, inputNames);
         _dtype = background[0].dtype;
+        _inputTypes = background.Select(t => t.dtype).ToArray();
         for (int i = 1; i < background.Length; i++)
             if (background[i].dtype != _dtype)
                 throw new ArgumentException(
                     $"'background' {InputValidation.InputName(i, inputNames)} is {background[i].dtype}; input 0 is {_dtype}: every input needs one dtype.",
                     nameof(background));
-        if (model.ParameterType is { } pt && pt != _dtype)
-            throw new ArgumentException($"'background' is {_dtype} but the model's parameters are {pt}.", nameof(background));
         _sampleShapes = InputValidation.SampleShapes(background);
         _modules = new DeepLiftModules(model.Module, this);
         try
         {
             _background = background.Select(t => t.detach()).ToArray();
             _expected = ComputeExpected();
-            if (labels is not null && labels.Count != _expected.shape[0])
-                throw new ArgumentException($"'labels' has {labels.Count} names; the model has {_expected.shape[0]} outputs.", nameof(labels));
+            EngineChecks.Labels(labels, _expected.shape[0]);
         }
         catch
         {
@@ -88,7 +88,10 @@ public sealed class DeepExplainer : IDisposable
     }
 
     /// <summary>Number of model outputs K.</summary>
-    public long OutputCount => _expected.shape[0];
+    public int OutputCount => (int)_expected.shape[0];
+
+    /// <summary>Names of the model outputs, when given.</summary>
+    public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>Number of background rows.</summary>
     public long BackgroundCount => _background[0].shape[0];
@@ -101,23 +104,18 @@ public sealed class DeepExplainer : IDisposable
     /// <see cref="ExplainOptions.RankedOutputs"/>) and each input, attributions shaped like that input's batch.
     /// </summary>
     /// <param name="inputs">One batched tensor per model input, with the background's per-sample shapes, dtype and device.</param>
-    /// <param name="options">Ranked outputs, batch cap, progress, additivity check; null for the defaults.</param>
-    /// <param name="cancellationToken">Checked before every batch; cancelling frees what the call allocated.</param>
+    /// <param name="options">Ranked outputs, batch cap (a batch holds at least one pair: 2 rows), progress, additivity
+    /// check; null for the defaults.</param>
+    /// <param name="cancellationToken">Checked before every batch and between the per-output backward passes;
+    /// cancelling frees what the call allocated.</param>
     /// <exception cref="DeepLiftAdditivityException">The additivity check failed.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public Explanation Explain(Tensor[] inputs, DeepExplainOptions? options = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new DeepExplainOptions();
-        long n = InputValidation.CheckBatch(inputs, nameof(inputs), _model.InputCount, _sampleShapes, _device, _inputNames);
-        CheckDtypes(inputs);
-        long k = OutputCount;
-        if (options.RankedOutputs is { } r && (r < 1 || r > k))
-            throw new ArgumentOutOfRangeException(nameof(options), r,
-                $"RankedOutputs must be between 1 and the model's {k} outputs; it is {r}.");
-        if (options.MaxBatchRows is { } cap && cap < 2)
-            throw new ArgumentOutOfRangeException(nameof(options), cap,
-                $"MaxBatchRows must be at least 2 (one input row and its reference); it is {cap}.");
+        EngineChecks.Options(options, OutputCount);
+        long n = EngineChecks.Inputs(inputs, _sampleShapes, _inputTypes, _device, _inputNames);
         cancellationToken.ThrowIfCancellationRequested();
 
         long b = BackgroundCount;
@@ -127,6 +125,8 @@ public sealed class DeepExplainer : IDisposable
         using var outer = NewDisposeScope();
         var xs = inputs.Select(t => t.detach()).ToArray();
         var fx = ForwardNoGrad(xs);
+        EngineChecks.Output(fx, n, OutputCount);
+        EngineChecks.Finite(fx, nameof(inputs), 0, Labels);
         var order = OutputRanking.Select(fx, options.RankedOutputs, options.OutputRankOrder);
         int explained = (int)order.shape[1];
         if (ReplicateOutputs && options.MaxBatchRows is null)
@@ -141,8 +141,9 @@ public sealed class DeepExplainer : IDisposable
             var pairs = arange(start, start + count, dtype: int64, device: _device);
             var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
             var backgroundIds = pairs.remainder(b);
-            RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cache: cache);
-        }, options, cancellationToken, "DeepExplainer");
+            if (!RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cancellationToken, cache: cache))
+                EngineChecks.Attached(Engine, fx, _expected, Labels);
+        }, options, cancellationToken, Engine);
 
         foreach (var row in sums)
             foreach (var t in row)
@@ -153,7 +154,7 @@ public sealed class DeepExplainer : IDisposable
         var values = sums.Select(row => row.Select(t => t.MoveToOuterDisposeScope()).ToArray()).ToArray();
         var expected = _expected.clone().MoveToOuterDisposeScope();
         var indexes = options.RankedOutputs is null ? null : order.MoveToOuterDisposeScope();
-        return new Explanation(values, expected, null, indexes, _labels);
+        return new Explanation(values, expected, null, indexes, Labels);
     }
 
     /// <summary>Frees the background copies, the expected values and the hooks on the model.</summary>
@@ -175,7 +176,7 @@ public sealed class DeepExplainer : IDisposable
     internal Tensor[][] ExplainOneSampleAtATime(Tensor[] inputs)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        InputValidation.CheckBatch(inputs, nameof(inputs), _model.InputCount, _sampleShapes, _device, _inputNames);
+        EngineChecks.Inputs(inputs, _sampleShapes, _inputTypes, _device, _inputNames);
         long n = inputs[0].shape[0], b = BackgroundCount, k = OutputCount;
         using var prepared = _modules.Prepare();
         var values = new Tensor[k][];
@@ -190,7 +191,8 @@ public sealed class DeepExplainer : IDisposable
                 var sampleIds = full(b, s, dtype: int64, device: _device);
                 var outputs = full(b, 1, o, dtype: int64, device: _device);
                 var sums = new[] { inputs.Select(x => zeros(x.shape.Skip(1).Prepend(n).ToArray(), dtype: x.dtype, device: x.device)).ToArray() };
-                RunPairs(inputs.Select(t => t.detach()).ToArray(), sampleIds, backgroundIds, outputs, sums, referencesCarryGradient: true);
+                RunPairs(inputs.Select(t => t.detach()).ToArray(), sampleIds, backgroundIds, outputs, sums, CancellationToken.None,
+                         referencesCarryGradient: true);
                 for (int i = 0; i < inputs.Length; i++)
                     perSample[o, i].Add((sums[0][i][s] / b).MoveToOuterDisposeScope());
             }
@@ -241,12 +243,18 @@ public sealed class DeepExplainer : IDisposable
             {
                 double bytesPerRow = recorded.Sum(x => (double)x.Input.numel() * x.Input.ElementSize) / r;
                 if (bytesPerRow * rows > budget)
+                {
+                    options.Logger.LogFallback(Engine, $"no reference cache: it would take {bytesPerRow * rows:F0} bytes, over half the budget ({budget}).");
                     return null;
+                }
                 wheres = recorded.Select(x => x.Where).ToList();
                 parts = recorded.Select(_ => new List<Tensor>()).ToList();
             }
             else if (!recorded.Select(x => x.Where).SequenceEqual(wheres))
+            {
+                options.Logger.LogFallback(Engine, "no reference cache: background rows take different paths through the model.");
                 return null;
+            }
             for (int i = 0; i < recorded.Count; i++)
                 parts[i].Add(recorded[i].Input.MoveToOuterDisposeScope());
         }
@@ -264,8 +272,11 @@ public sealed class DeepExplainer : IDisposable
         return cache;
     }
 
-    private void RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
-                          bool referencesCarryGradient = false, IReadOnlyList<(Tensor Input, string Where)>? cache = null)
+    /// <summary>Accumulates the pairs' contributions into <paramref name="sums"/>; false when the model output does
+    /// not require grad (nothing is accumulated then).</summary>
+    private bool RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
+                          CancellationToken cancellationToken, bool referencesCarryGradient = false,
+                          IReadOnlyList<(Tensor Input, string Where)>? cache = null)
     {
         long p = sampleIds.shape[0];
         int explained = (int)outputs.shape[1];
@@ -302,7 +313,7 @@ public sealed class DeepExplainer : IDisposable
             context.CheckAllReferencesUsed();
         }
         if (!output.requires_grad)
-            return; // the output does not depend on the inputs: all attributions stay zero
+            return false;
         long k = output.shape[1];
         // Accumulate only once every backward of the batch succeeded, so a batch retried after an error is not counted twice.
         var contributions = new Tensor?[explained, xs.Length];
@@ -312,10 +323,10 @@ public sealed class DeepExplainer : IDisposable
             var selected = outputs.t().reshape(-1, 1);
             var selector = zeros(rows, k, dtype: output.dtype, device: output.device)
                 .scatter_(1, selected, ones(rows, 1, dtype: output.dtype, device: output.device));
-            var grads = autograd.grad(new[] { output }, xp, new[] { selector }, allow_unused: true);
+            var grads = Gradients.Of(new[] { output }, new[] { selector }, xp, retainGraph: false);
             context.ThrowIfFailed();
             for (int i = 0; i < xs.Length; i++)
-                if (grads[i] is { IsInvalid: false } g)
+                if (grads[i] is { } g)
                 {
                     var all = delta[i] * g;
                     for (int j = 0; j < explained; j++)
@@ -327,14 +338,15 @@ public sealed class DeepExplainer : IDisposable
             var one = ones(p, 1, dtype: output.dtype, device: output.device);
             for (int j = 0; j < explained; j++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var selector = zeros(p, k, dtype: output.dtype, device: output.device).scatter_(1, outputs.narrow(1, j, 1), one);
                 var grads = !referencesCarryGradient
-                    ? autograd.grad(new[] { output }, xp, new[] { selector }, retain_graph: j < explained - 1, allow_unused: true)
-                    : autograd.grad(new[] { output, referenceOutput! }, xp.Concat(rp).ToArray(), new[] { selector, selector },
-                                    retain_graph: j < explained - 1, allow_unused: true);
+                    ? Gradients.Of(new[] { output }, new[] { selector }, xp, retainGraph: j < explained - 1)
+                    : Gradients.Of(new[] { output, referenceOutput! }, new[] { selector, selector }, xp.Concat(rp).ToArray(),
+                                   retainGraph: j < explained - 1);
                 context.ThrowIfFailed();
                 for (int i = 0; i < xs.Length; i++)
-                    if (grads[i] is { IsInvalid: false } g)
+                    if (grads[i] is { } g)
                         contributions[j, i] = delta[i] * g;
             }
         }
@@ -342,6 +354,7 @@ public sealed class DeepExplainer : IDisposable
             for (int i = 0; i < xs.Length; i++)
                 if (contributions[j, i] is { } c)
                     sums[j][i].index_add_(0, sampleIds, c, 1);
+        return true;
     }
 
     private Tensor ForwardNoGrad(Tensor[] inputs)
@@ -354,16 +367,9 @@ public sealed class DeepExplainer : IDisposable
     {
         using var prepared = _modules.Prepare();
         using var scope = NewDisposeScope();
-        long rows = _background[0].shape[0];
-        long chunk = Math.Max(1, 2 * PairsPerChunk(new ExplainOptions()));
-        Tensor? sum = null;
-        for (long r0 = 0; r0 < rows; r0 += chunk)
-        {
-            long r = Math.Min(chunk, rows - r0);
-            var part = ForwardNoGrad(_background.Select(t => t.narrow(0, r0, r)).ToArray()).sum(new long[] { 0 });
-            sum = sum is null ? part : sum + part;
-        }
-        return (sum! / rows).MoveToOuterDisposeScope();
+        var mean = ModelEvaluation.MeanOutput(Engine, _background, (batch, _) => ForwardNoGrad(batch), new ExplainOptions(), Labels,
+                                              CancellationToken.None, out _);
+        return mean.to_type(_dtype).MoveToOuterDisposeScope();
     }
 
     private long PairsPerChunk(ExplainOptions options)
@@ -373,16 +379,7 @@ public sealed class DeepExplainer : IDisposable
         const int ActivationFactor = 128;
         long perRow = Math.Max(1, _sampleShapes.Sum(s => s.Aggregate(1L, (a, d) => a * d)));
         double bytesPerRow = (double)perRow * _background[0].ElementSize * ActivationFactor;
-        return Math.Max(1, Batching.RowsPerBatch(bytesPerRow, _device, options, minRows: 2) / 2);
-    }
-
-    private void CheckDtypes(Tensor[] inputs)
-    {
-        for (int i = 0; i < inputs.Length; i++)
-            if (inputs[i].dtype != _dtype)
-                throw new ArgumentException(
-                    $"'inputs' {InputValidation.InputName(i, _inputNames)} is {inputs[i].dtype}; the background is {_dtype}.",
-                    nameof(inputs));
+        return Math.Max(1, Batching.RowsPerBatch(bytesPerRow, _device, options, Engine, minRows: 2) / 2);
     }
 
     private void CheckAdditivity(Tensor[][] values, Tensor fx, Tensor order)
@@ -400,12 +397,12 @@ public sealed class DeepExplainer : IDisposable
         if (!(Math.Abs(gapValue) <= tolerance))
         {
             long output = order[sample, rank].item<long>();
-            string label = _labels is not null ? $"'{_labels[(int)output]}' (model output {output})" : $"model output {output}";
+            string label = EngineChecks.OutputName(output, Labels);
             double fxValue = fx[sample, output].to_type(ScalarType.Float64).item<double>();
             double eValue = _expected[output].to_type(ScalarType.Float64).item<double>();
             string s = gapValue.ToString("G6", CultureInfo.InvariantCulture);
             throw new DeepLiftAdditivityException(
-                $"DeepExplainer additivity check failed for output {label} of sample {sample}: f(x) = " +
+                $"DeepExplainer additivity check failed for {label} of sample {sample}: f(x) = " +
                 $"{fxValue.ToString("G6", CultureInfo.InvariantCulture)}, E[f(background)] = {eValue.ToString("G6", CultureInfo.InvariantCulture)}, " +
                 $"but the attributions sum to {(fxValue - eValue - gapValue).ToString("G6", CultureInfo.InvariantCulture)} (gap {s}, tolerance " +
                 $"{tolerance.ToString(CultureInfo.InvariantCulture)}). Likely cause: a nonlinear operation DeepExplainer cannot see — a " +

@@ -63,8 +63,8 @@ internal sealed class DeepLiftContext
         var (input, recordedWhere) = _references[_cursor++];
         if (recordedWhere != where || !input.shape.AsSpan().SequenceEqual(x.shape))
             throw new InvalidOperationException(
-                $"Nonlinearity call {_cursor} is {where} with shape {InputValidation.Format(x.shape)} for the inputs but was " +
-                $"{recordedWhere} with shape {InputValidation.Format(input.shape)} for the background: the model's forward takes a " +
+                $"Nonlinearity call {_cursor} is {where} with shape {Shapes.Format(x.shape)} for the inputs but was " +
+                $"{recordedWhere} with shape {Shapes.Format(input.shape)} for the background: the model's forward takes a " +
                 "different path for the inputs than for the background (data-dependent control flow), which DeepLIFT cannot pair.");
         return input;
     }

@@ -189,7 +189,7 @@ internal sealed class MaxPoolRule : DeepLiftRule
     {
         if (x.dim() != _spatial + 2)
             throw new InvalidOperationException(
-                $"{Name} under DeepExplainer needs a batched input [N, C, {(_spatial == 1 ? "L" : "H, W")}]; it received {InputValidation.Format(x.shape)}.");
+                $"{Name} under DeepExplainer needs a batched input [N, C, {(_spatial == 1 ? "L" : "H, W")}]; it received {Shapes.Format(x.shape)}.");
         var (y, idx) = Pool(x);
         var (yr, idxr) = Pool(r);
         var m = maximum(y, yr);

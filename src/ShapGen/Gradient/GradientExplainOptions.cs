@@ -1,3 +1,5 @@
+using System;
+
 namespace ShapGen;
 
 /// <summary>How all outputs' gradients are taken from one batch of interpolated inputs.</summary>
@@ -16,15 +18,52 @@ public enum GradientOutputMode
 /// <summary>Options of <see cref="GradientExplainer.Explain"/> (shap's <c>shap_values</c> arguments).</summary>
 public sealed class GradientExplainOptions : ExplainOptions
 {
-    /// <summary>Draws per explained sample (shap's <c>nsamples</c>); at least 1.</summary>
-    public int NSamples { get; set; } = 200;
+    private int _nsamples = 200;
+    private double _localSmoothing;
+    private GradientOutputMode _outputMode = GradientOutputMode.Auto;
+
+    /// <summary>Creates options with the defaults.</summary>
+    public GradientExplainOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/> (see <see cref="ExplainOptions(ExplainOptions)"/>).</summary>
+    /// <param name="other">The options to copy.</param>
+    public GradientExplainOptions(GradientExplainOptions other) : base(other)
+    {
+        _nsamples = other._nsamples;
+        _localSmoothing = other._localSmoothing;
+        ReturnVariances = other.ReturnVariances;
+        _outputMode = other._outputMode;
+    }
+
+    /// <summary>Draws per explained sample (shap's <c>nsamples</c>); at least 1. Memory does not grow with it: draws are made per batch.</summary>
+    public int NSamples
+    {
+        get => _nsamples;
+        set
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1.");
+            _nsamples = value;
+        }
+    }
 
     /// <summary>
     /// Standard deviation σ of Gaussian noise added to the explained sample before interpolating (shap's
     /// <c>local_smoothing</c>): x̃ = x + N(0, σ²), the model is evaluated at r + α(x̃ − r) and the gradient is
-    /// multiplied by (x̃ − r), as shap does. 0 (the default) adds none.
+    /// multiplied by (x̃ − r), as shap does. 0 (the default) adds none; must be finite and ≥ 0.
     /// </summary>
-    public double LocalSmoothing { get; set; }
+    public double LocalSmoothing
+    {
+        get => _localSmoothing;
+        set
+        {
+            if (!double.IsFinite(value) || value < 0)
+                throw new ArgumentOutOfRangeException(nameof(LocalSmoothing), value, "LocalSmoothing must be a finite standard deviation ≥ 0.");
+            _localSmoothing = value;
+        }
+    }
 
     /// <summary>
     /// Also return the variance of each attribution estimate: the population variance of the nsamples terms
@@ -33,5 +72,14 @@ public sealed class GradientExplainOptions : ExplainOptions
     public bool ReturnVariances { get; set; }
 
     /// <summary>How all outputs' gradients are taken; see <see cref="GradientOutputMode"/>.</summary>
-    public GradientOutputMode OutputMode { get; set; } = GradientOutputMode.Auto;
+    public GradientOutputMode OutputMode
+    {
+        get => _outputMode;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(OutputMode), value, "Unknown output mode.");
+            _outputMode = value;
+        }
+    }
 }

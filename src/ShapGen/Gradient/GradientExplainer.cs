@@ -22,47 +22,45 @@ namespace ShapGen;
 /// </remarks>
 public sealed class GradientExplainer : IDisposable
 {
+    private const string Engine = nameof(GradientExplainer);
     private readonly ExplainableModel _model;
     private readonly Tensor[] _background;        // aliases of the caller's background, model inputs
-    private readonly Tensor[] _explainedBackground; // what draws interpolate: the inputs, or the layer inputs
     private readonly long[][] _inputShapes;
     private readonly ScalarType[] _inputTypes;
     private readonly Device _device;
-    private readonly IReadOnlyList<string>? _labels;
     private readonly IReadOnlyList<string>? _inputNames;
     private readonly string? _layerPath;
     private readonly nn.Module<Tensor, Tensor>? _layer;
     private readonly nn.Module<Tensor, Tensor>.HookRemover? _hook;
     private readonly ThreadLocal<LayerState?> _layerState = new();
-    private readonly Tensor _expected;
+    private readonly object _backgroundLock = new();
+    private readonly ScalarType _outputType;
+    private Tensor[]? _explainedBackground; // what draws interpolate: the inputs, or the layer inputs (lazy)
+    private Tensor? _expected;              // E[f(background)], [K] (lazy)
     private bool _disposed;
 
-    /// <summary>Creates an explainer and evaluates the model on the background once (for the expected value).</summary>
+    /// <summary>
+    /// Creates an explainer. It runs the model on one background row to learn the output count and the explained
+    /// shapes; E[f(background)] (and, with a layer, the background's layer inputs) are computed lazily, in batches,
+    /// at the first <see cref="Explain"/> or the first read of <see cref="ExpectedValues"/>.
+    /// </summary>
     /// <param name="model">The model. Its module, if any, is put in evaluation mode.</param>
     /// <param name="background">One batched tensor per model input, all with the same number of rows (shap's
-    /// <c>data</c>); on the model's device. The explainer keeps aliases of them, so the caller may dispose its own.</param>
+    /// <c>data</c>); on the model's device. The explainer keeps aliases (the caller may dispose its own handles, but
+    /// must not modify the data in place while the explainer lives).</param>
     /// <param name="layer">Explain the input of this submodule, named as in <c>named_modules()</c> (e.g.
     /// <c>"features.7"</c>, or a field name); null explains the model inputs. The submodule must take one tensor and
     /// be invoked with <c>.call</c> exactly once per forward pass.</param>
-    /// <param name="labels">Names of the model outputs, carried into explanations.</param>
+    /// <param name="labels">Names of the model outputs, one per output, carried into explanations.</param>
     /// <param name="inputNames">Names of the model inputs, used in error messages.</param>
-    /// <exception cref="ArgumentException">The background or the layer is invalid; the message says why.</exception>
+    /// <exception cref="ArgumentException">The background, the labels or the layer is invalid; the message says why.</exception>
     public GradientExplainer(ExplainableModel model, Tensor[] background, string? layer = null,
                              IReadOnlyList<string>? labels = null, IReadOnlyList<string>? inputNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
-        _labels = labels;
         _inputNames = inputNames;
-        var modelDevice = model.Device;
-        long rows = InputValidation.CheckBatch(background, nameof(background), model.InputCount, null, modelDevice, inputNames);
-        _device = modelDevice ?? background[0].device;
-        if (modelDevice is null)
-            for (int i = 1; i < background.Length; i++)
-                if (background[i].device.ToString() != _device.ToString())
-                    throw new ArgumentException(
-                        $"'background' {InputValidation.InputName(i, inputNames)} is on {background[i].device}; input 0 is on {_device}. " +
-                        "All inputs must be on one device.", nameof(background));
+        (BackgroundCount, _device) = EngineChecks.Background(model, background, inputNames);
         _inputShapes = InputValidation.SampleShapes(background);
         _inputTypes = background.Select(t => t.dtype).ToArray();
         model.Module?.eval();
@@ -72,8 +70,8 @@ public sealed class GradientExplainer : IDisposable
             _layerPath = layer;
             nn.Module found;
             try { found = model.FindLayer(layer); }
-            catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(layer), e); }
-            catch (ArgumentException e) { throw new ArgumentException(e.Message, nameof(layer), e); }
+            catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(layer)); }
+            catch (ArgumentException e) { throw new ArgumentException(e.Message.Replace(" (Parameter 'path')", ""), nameof(layer)); }
             _layer = found as nn.Module<Tensor, Tensor>
                 ?? throw new ArgumentException(
                     $"Layer '{layer}' is a {found.GetType().Name}; layer explanation needs a submodule that takes one tensor " +
@@ -81,46 +79,47 @@ public sealed class GradientExplainer : IDisposable
             _hook = _layer.register_forward_pre_hook(PreHook);
         }
 
-        var scope = NewDisposeScope();
         try
         {
-            _background = background.Select(t => t.alias()).ToArray();
-            var (outputs, layerInputs) = Evaluate(_background, rows, captureLayer: _layer is not null, new ExplainOptions(), CancellationToken.None);
-            if (!outputs.is_floating_point())
-                throw new ArgumentException($"The model output must be floating point; it is {outputs.dtype}.", nameof(model));
-            _expected = outputs.to_type(float64).mean(new long[] { 0 }).to_type(outputs.dtype);
-            OutputCount = (int)outputs.shape[1];
-            if (OutputCount < 1)
-                throw new ArgumentException("The model returns no outputs (shape [N, 0]).", nameof(model));
-            _explainedBackground = layerInputs is null ? _background : new[] { layerInputs };
-            ExplainedShapes = InputValidation.SampleShapes(_explainedBackground);
-            _expected.DetachFromDisposeScope();
-            foreach (var t in _background) t.DetachFromDisposeScope();
-            layerInputs?.DetachFromDisposeScope();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var y = Forward(background.Select(t => t.narrow(0, 0, 1)).ToArray(), null, out var captured);
+            EngineChecks.Output(y, 1, null);
+            OutputCount = (int)y.shape[1];
+            _outputType = y.dtype;
+            EngineChecks.Labels(labels, OutputCount);
+            ExplainedShapes = captured is null ? _inputShapes : new[] { captured.shape.Skip(1).ToArray() };
+            _background = background.Select(t => t.alias().DetachFromDisposeScope()).ToArray();
         }
         catch
         {
             _hook?.remove();
             throw;
         }
-        finally
-        {
-            scope.Dispose();
-        }
+        Labels = labels;
     }
 
-    /// <summary>E[f(background)] per model output, [K] (computed once, at construction).</summary>
+    /// <summary>
+    /// E[f(background)] per model output, [K], in the model output's dtype; owned by the explainer. Computed at the
+    /// first read or the first <see cref="Explain"/>, whichever comes first.
+    /// </summary>
     public Tensor ExpectedValues
     {
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _expected;
+            return EnsureBackground(new ExplainOptions(), CancellationToken.None);
         }
     }
 
     /// <summary>Number of model outputs K.</summary>
     public int OutputCount { get; }
+
+    /// <summary>Number of background rows.</summary>
+    public long BackgroundCount { get; }
+
+    /// <summary>Names of the model outputs, when given.</summary>
+    public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>Per-sample shapes of what is explained: the model inputs, or (with a layer) the one layer input.</summary>
     public IReadOnlyList<long[]> ExplainedShapes { get; }
@@ -137,42 +136,33 @@ public sealed class GradientExplainer : IDisposable
     /// </summary>
     /// <param name="inputs">One batched tensor per model input, with the background's per-sample shapes, dtypes and device.</param>
     /// <param name="options">Draws, seed, ranking, smoothing, variances, batching; null uses the defaults.</param>
-    /// <param name="cancellationToken">Checked before every batch.</param>
+    /// <param name="cancellationToken">Checked before every batch and between the per-output backward passes.</param>
     /// <returns>An explanation the caller owns and must dispose. In layer mode it has exactly one input: the layer input.</returns>
     /// <exception cref="ArgumentException">An input is invalid; the message names it, the expected and the actual value.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception names it.</exception>
+    /// <exception cref="InvalidOperationException">The model's output is detached from its inputs (see docs).</exception>
     /// <exception cref="OperationCanceledException">Cancelled; everything allocated is freed.</exception>
     public Explanation Explain(Tensor[] inputs, GradientExplainOptions? options = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new GradientExplainOptions();
-        ValidateOptions(options);
-        long n = InputValidation.CheckBatch(inputs, nameof(inputs), _model.InputCount, _inputShapes, _device, _inputNames);
-        for (int i = 0; i < inputs.Length; i++)
-            if (inputs[i].dtype != _inputTypes[i])
-                throw new ArgumentException(
-                    $"'inputs' {InputValidation.InputName(i, _inputNames)} has dtype {inputs[i].dtype}; the background has {_inputTypes[i]}.",
-                    nameof(inputs));
+        EngineChecks.Options(options, OutputCount);
+        long n = EngineChecks.Inputs(inputs, _inputShapes, _inputTypes, _device, _inputNames);
         cancellationToken.ThrowIfCancellationRequested();
 
         int samples = options.NSamples;
-        long seed = options.Seed ?? Random.Shared.NextInt64();
         bool ranked = options.RankedOutputs is not null;
         int k = options.RankedOutputs ?? OutputCount;
         var mode = options.OutputMode == GradientOutputMode.Replicate ? GradientOutputMode.Replicate : GradientOutputMode.RetainGraph;
+        long total = n * samples;
+        long pending = _expected is null ? BackgroundCount : 0;
 
         using var outer = NewDisposeScope();
+        var expected = EnsureBackground(
+            new ExplainOptions(options) { Progress = ProgressSlice.Of(options.Progress, 0, 1, pending + total) }, cancellationToken);
         var (fx, layerInputs) = Evaluate(inputs, n, captureLayer: _layer is not null, options, cancellationToken);
         var explained = layerInputs is null ? inputs : new[] { layerInputs };
         Tensor? outputIndexes = ranked ? OutputRanking.Select(fx, k, options.OutputRankOrder) : null;
-
-        long total = n * samples;
-        Tensor backgroundIndex, alphas;
-        using (var generator = new Generator(unchecked((ulong)seed), CPU))
-        {
-            backgroundIndex = randint(0, _background[0].shape[0], new[] { total }, dtype: int64, generator: generator).to(_device);
-            alphas = rand(new[] { total }, dtype: float64, generator: generator).to(_device);
-        }
 
         int m = explained.Length;
         var mean = new Tensor[k][];
@@ -183,13 +173,13 @@ public sealed class GradientExplainer : IDisposable
             if (m2 is not null) m2[j] = explained.Select(t => zeros(t.shape, dtype: t.dtype, device: _device)).ToArray();
         }
 
-        var plan = new DrawPlan(inputs, explained, samples, k, ranked, outputIndexes, backgroundIndex, alphas, seed,
-                                options.LocalSmoothing, options.ReturnVariances, mode);
+        var plan = new DrawPlan(inputs, explained, _explainedBackground!, samples, k, ranked, outputIndexes, SampleDraws.For(options),
+                                options.LocalSmoothing, options.ReturnVariances, mode, fx, expected, cancellationToken);
         double bytesPerRow = EstimateBytesPerRow(plan);
-        long rows = Batching.RowsPerBatch(bytesPerRow * (mode == GradientOutputMode.Replicate ? k : 1), _device, options);
+        long rows = Batching.RowsPerBatch(bytesPerRow * (mode == GradientOutputMode.Replicate ? k : 1), _device, options, Engine);
         if (rows >= samples) rows = rows / samples * samples;
-        Batching.Run(total, rows, (start, count) => RunBatch(plan, start, count, mean, m2), options, cancellationToken,
-                     "GradientExplainer");
+        var batchOptions = new ExplainOptions(options) { Progress = ProgressSlice.Of(options.Progress, pending, 1, pending + total, isLast: true) };
+        Batching.Run(total, rows, (start, count) => RunBatch(plan, start, count, mean, m2), batchOptions, cancellationToken, Engine);
 
         var values = new Tensor[k][];
         Tensor[][]? variances = m2 is null ? null : new Tensor[k][];
@@ -199,9 +189,8 @@ public sealed class GradientExplainer : IDisposable
             if (variances is not null)
                 variances[j] = m2![j].Select(t => t.div((double)samples * samples).MoveToOuterDisposeScope()).ToArray();
         }
-        var expected = _expected.clone().MoveToOuterDisposeScope();
         outputIndexes?.MoveToOuterDisposeScope();
-        return new Explanation(values, expected, variances, outputIndexes, _labels);
+        return new Explanation(values, expected.clone().MoveToOuterDisposeScope(), variances, outputIndexes, Labels);
     }
 
     /// <summary>Removes the layer hook and frees the explainer's tensors (never the caller's).</summary>
@@ -211,30 +200,42 @@ public sealed class GradientExplainer : IDisposable
         _disposed = true;
         _hook?.remove();
         foreach (var t in _background) t.Dispose();
-        if (!ReferenceEquals(_explainedBackground, _background))
+        if (_explainedBackground is not null && !ReferenceEquals(_explainedBackground, _background))
             foreach (var t in _explainedBackground) t.Dispose();
-        _expected.Dispose();
+        _expected?.Dispose();
         _layerState.Dispose();
     }
 
-    private void ValidateOptions(GradientExplainOptions options)
+    /// <summary>Computes E[f(background)] and the background's layer inputs once, batched, with the call's options.</summary>
+    private Tensor EnsureBackground(ExplainOptions options, CancellationToken cancellationToken)
     {
-        if (options.NSamples < 1)
-            throw new ArgumentOutOfRangeException(nameof(options.NSamples), options.NSamples, "NSamples must be at least 1.");
-        if (double.IsNaN(options.LocalSmoothing) || double.IsInfinity(options.LocalSmoothing) || options.LocalSmoothing < 0)
-            throw new ArgumentOutOfRangeException(nameof(options.LocalSmoothing), options.LocalSmoothing,
-                "LocalSmoothing must be a finite standard deviation ≥ 0.");
-        if (options.RankedOutputs is int r && (r < 1 || r > OutputCount))
-            throw new ArgumentOutOfRangeException(nameof(options.RankedOutputs), r,
-                $"RankedOutputs must be between 1 and the model's {OutputCount} outputs.");
-        if (options.MaxBatchRows is int b && b < 1)
-            throw new ArgumentOutOfRangeException(nameof(options.MaxBatchRows), b, "MaxBatchRows must be at least 1.");
-        if (options.MemoryBudgetBytes is long bytes && bytes < 1)
-            throw new ArgumentOutOfRangeException(nameof(options.MemoryBudgetBytes), bytes, "MemoryBudgetBytes must be positive.");
-        if (!Enum.IsDefined(options.OutputRankOrder))
-            throw new ArgumentOutOfRangeException(nameof(options.OutputRankOrder), options.OutputRankOrder, "Unknown rank order.");
-        if (!Enum.IsDefined(options.OutputMode))
-            throw new ArgumentOutOfRangeException(nameof(options.OutputMode), options.OutputMode, "Unknown output mode.");
+        lock (_backgroundLock)
+        {
+            if (_expected is not null) return _expected;
+            using var scope = NewDisposeScope();
+            var layerInputs = new List<Tensor>();
+            try
+            {
+                var mean = ModelEvaluation.MeanOutput(Engine, _background, (batch, start) =>
+                {
+                    var y = Forward(batch, null, out var captured);
+                    if (_layer is not null && start >= 0) layerInputs.Add(captured!.clone().DetachFromDisposeScope());
+                    return y;
+                }, options, Labels, cancellationToken, out _);
+                if (mean.shape[0] != OutputCount)
+                    throw new InvalidOperationException(
+                        $"The model returned {mean.shape[0]} outputs on the background; it returned {OutputCount} on its first row.");
+                _explainedBackground = _layer is null
+                    ? _background
+                    : new[] { (layerInputs.Count == 1 ? layerInputs[0].clone() : cat(layerInputs, 0)).DetachFromDisposeScope() };
+                _expected = mean.to_type(_outputType).DetachFromDisposeScope();
+                return _expected;
+            }
+            finally
+            {
+                foreach (var t in layerInputs) t.Dispose();
+            }
+        }
     }
 
     // ---- model evaluation ------------------------------------------------------------------------------------
@@ -259,8 +260,8 @@ public sealed class GradientExplainer : IDisposable
         }
         if (!input.shape.SequenceEqual(state.Replacement.shape))
             throw new InvalidOperationException(
-                $"Layer '{_layerPath}' received input of shape {InputValidation.Format(input.shape)} but the explainer " +
-                $"expected {InputValidation.Format(state.Replacement.shape)}: the per-sample shape of the layer input must not depend on the batch.");
+                $"Layer '{_layerPath}' received input of shape {Shapes.Format(input.shape)} but the explainer " +
+                $"expected {Shapes.Format(state.Replacement.shape)}: the per-sample shape of the layer input must not depend on the batch.");
         return state.Replacement.alias();
     }
 
@@ -293,39 +294,33 @@ public sealed class GradientExplainer : IDisposable
         var layerInputs = new List<Tensor>();
         long probeRows = Math.Min(n, 2);
         long bytes = Batching.MeasureScopeBytes(() => Forward(inputs.Select(t => t.narrow(0, 0, probeRows)).ToArray(), null, out _));
-        long rows = Batching.RowsPerBatch(2.0 * bytes / probeRows, _device, options);
+        long rows = Batching.RowsPerBatch(2.0 * bytes / probeRows, _device, options, Engine);
         Batching.Run(n, rows, (start, count) =>
         {
             var batch = inputs.Select(t => t.narrow(0, start, count)).ToArray();
             var y = Forward(batch, null, out var captured);
-            CheckOutput(y, count);
+            EngineChecks.Output(y, count, OutputCount);
+            EngineChecks.Finite(y, nameof(inputs), start, Labels);
             outputs.Add(y.detach().clone().MoveToOuterDisposeScope());
             if (captureLayer) layerInputs.Add(captured!.clone().MoveToOuterDisposeScope());
-        }, new ExplainOptions { MaxBatchRows = options.MaxBatchRows, MemoryBudgetBytes = options.MemoryBudgetBytes, Log = options.Log },
-        cancellationToken, "GradientExplainer (model evaluation)");
+        }, new ExplainOptions(options) { Progress = null }, cancellationToken, Engine);
         var all = outputs.Count == 1 ? outputs[0] : cat(outputs, 0);
         var layerAll = !captureLayer ? null : layerInputs.Count == 1 ? layerInputs[0] : cat(layerInputs, 0);
         return (all, layerAll);
     }
 
-    private void CheckOutput(Tensor y, long rows)
-    {
-        if (y.shape[0] != rows)
-            throw new InvalidOperationException(
-                $"The model returned {y.shape[0]} rows for a batch of {rows}; it must return one row per input row.");
-        if (_explainedBackground is not null && y.shape[1] != OutputCount)
-            throw new InvalidOperationException(
-                $"The model returned {y.shape[1]} outputs; it returned {OutputCount} on the background.");
-    }
-
     // ---- the draws -------------------------------------------------------------------------------------------
 
-    private sealed record DrawPlan(Tensor[] Inputs, Tensor[] Explained, int Samples, int K, bool Ranked,
-                                   Tensor? OutputIndexes, Tensor BackgroundIndex, Tensor Alphas, long Seed,
-                                   double Sigma, bool Variances, GradientOutputMode Mode);
+    /// <summary>Noise is drawn in chunks of this many draws per (input, sample), each chunk from its own seeded stream,
+    /// so a batch draws only the chunks it overlaps whatever NSamples is.</summary>
+    private const long NoiseChunk = 64;
+
+    private sealed record DrawPlan(Tensor[] Inputs, Tensor[] Explained, Tensor[] Background, int Samples, int K, bool Ranked,
+                                   Tensor? OutputIndexes, SampleDraws Draws, double Sigma, bool Variances,
+                                   GradientOutputMode Mode, Tensor Fx, Tensor Expected, CancellationToken Cancellation);
 
     /// <summary>A run of rows in a batch: <c>Count</c> samples from <c>FirstSample</c>, <c>Draws</c> consecutive
-    /// draws each, of which <c>Before</c> were already accumulated in earlier batches.</summary>
+    /// draws each starting at draw <c>Before</c> (the draws already accumulated in earlier batches).</summary>
     private readonly record struct Block(long Offset, long FirstSample, long Count, long Draws, long Before);
 
     private static List<Block> Blocks(long start, long count, int samples)
@@ -357,7 +352,24 @@ public sealed class GradientExplainer : IDisposable
         return parts.Length == 1 ? parts[0] : cat(parts, 0);
     }
 
-    /// <summary>Noise for rows of a batch, drawn per (seed, input, sample) so it does not depend on batch sizes.</summary>
+    /// <summary>The background row and α of every row of a batch, keyed by (seed, global sample, draw).</summary>
+    private (Tensor BackgroundIndex, Tensor Alpha) BatchDraws(DrawPlan plan, List<Block> blocks, long count)
+    {
+        var index = new long[count];
+        var alpha = new double[count];
+        long rows = plan.Background[0].shape[0];
+        long row = 0;
+        foreach (var b in blocks)
+            for (long s = b.FirstSample; s < b.FirstSample + b.Count; s++)
+                for (long d = b.Before; d < b.Before + b.Draws; d++, row++)
+                {
+                    index[row] = plan.Draws.Index(DrawPurpose.BackgroundIndex, s, d, rows);
+                    alpha[row] = plan.Draws.Uniform(DrawPurpose.Alpha, s, d);
+                }
+        return (tensor(index, int64).to(_device), tensor(alpha, float64).to(_device));
+    }
+
+    /// <summary>Gaussian noise for the rows of a batch, drawn per (seed, input, global sample, chunk of draws).</summary>
     private Tensor Noise(DrawPlan plan, int input, List<Block> blocks)
     {
         var shape = plan.Explained[input].shape.Skip(1).ToArray();
@@ -365,29 +377,23 @@ public sealed class GradientExplainer : IDisposable
         var parts = new List<Tensor>();
         foreach (var b in blocks)
             for (long s = b.FirstSample; s < b.FirstSample + b.Count; s++)
-            {
-                using var generator = new Generator(Mix(plan.Seed, input, s), CPU);
-                var all = randn(new[] { (long)plan.Samples }.Concat(shape).ToArray(), dtype: type, generator: generator);
-                parts.Add(b.Draws == plan.Samples ? all : all.narrow(0, b.Before, b.Draws));
-            }
+                for (long chunk = b.Before / NoiseChunk; chunk * NoiseChunk < b.Before + b.Draws; chunk++)
+                {
+                    long first = chunk * NoiseChunk, length = Math.Min(NoiseChunk, plan.Samples - first);
+                    using var generator = new Generator(plan.Draws.StreamSeed(DrawPurpose.Noise, s, chunk * 1024 + input), CPU);
+                    var all = randn(new[] { length }.Concat(shape).ToArray(), dtype: type, generator: generator);
+                    long from = Math.Max(first, b.Before), to = Math.Min(first + length, b.Before + b.Draws);
+                    parts.Add(from == first && to == first + length ? all : all.narrow(0, from - first, to - from));
+                }
         var noise = parts.Count == 1 ? parts[0] : cat(parts, 0);
         return noise.to(_device);
     }
 
-    private static ulong Mix(long seed, int input, long sample)
-    {
-        ulong z = unchecked((ulong)seed + 0x9E3779B97F4A7C15UL * (ulong)(input + 1) + 0xBF58476D1CE4E5B9UL * (ulong)(sample + 1));
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
     /// <summary>Builds the interpolated leaves and deltas for rows [start, start+count).</summary>
-    private (Tensor[] Points, Tensor[] Deltas, Tensor SampleIndex) Interpolate(DrawPlan plan, long start, long count, List<Block> blocks)
+    private (Tensor[] Points, Tensor[] Deltas, Tensor SampleIndex) Interpolate(DrawPlan plan, long count, List<Block> blocks)
     {
         var sampleIndex = SampleIndex(blocks);
-        var backgroundIndex = plan.BackgroundIndex.narrow(0, start, count);
-        var alpha = plan.Alphas.narrow(0, start, count);
+        var (backgroundIndex, alpha) = BatchDraws(plan, blocks, count);
         int m = plan.Explained.Length;
         var points = new Tensor[m];
         var deltas = new Tensor[m];
@@ -395,7 +401,7 @@ public sealed class GradientExplainer : IDisposable
         {
             var x = plan.Explained[i].index_select(0, sampleIndex);
             if (plan.Sigma > 0) x = x.add(Noise(plan, i, blocks), plan.Sigma);
-            var r = _explainedBackground[i].index_select(0, backgroundIndex);
+            var r = plan.Background[i].index_select(0, backgroundIndex);
             var d = x - r;
             var a = alpha.to_type(x.dtype).view(new[] { count }.Concat(Enumerable.Repeat(1L, (int)x.dim() - 1)).ToArray());
             points[i] = r.addcmul(a, d, 1);
@@ -415,13 +421,20 @@ public sealed class GradientExplainer : IDisposable
             if (replicas > 1) raw = raw.Select(t => t.repeat(new[] { replicas }.Concat(Enumerable.Repeat(1L, (int)t.dim() - 1)).ToArray())).ToArray();
             y = Forward(raw, leaves[0], out _);
         }
-        CheckOutput(y, leaves[0].shape[0]);
+        EngineChecks.Output(y, leaves[0].shape[0], OutputCount);
+        if (!y.requires_grad)
+            EngineChecks.Attached(Engine, plan.Fx, plan.Expected, Labels);
         // Ties every leaf into the graph: an input the output does not depend on gets a zero gradient instead of
-        // an undefined one (a libtorch error inside autograd.grad would abort the process).
+        // none, and a constant output (f(x) = E[f] everywhere, checked above) gets zero attributions.
         var anchor = leaves.Select(l => l.sum()).Aggregate((a, b) => a + b).mul(0);
         return y + anchor.to_type(y.dtype);
     }
 
+    /// <summary>
+    /// Bytes per row of a gradient batch, measured on a probe of up to two rows that runs the forward pass and one
+    /// backward pass: what the tensors created in both hold (activations kept for backward, gradients), doubled
+    /// for libtorch's transient buffers that no tensor handle shows.
+    /// </summary>
     private double EstimateBytesPerRow(DrawPlan plan)
     {
         long probe = Math.Min(2, plan.Samples);
@@ -429,19 +442,20 @@ public sealed class GradientExplainer : IDisposable
         long bytes = Batching.MeasureScopeBytes(() =>
         {
             using var grad = enable_grad();
-            var (points, _, sampleIndex) = Interpolate(plan, 0, probe, blocks);
+            var (points, _, sampleIndex) = Interpolate(plan, probe, blocks);
             var leaves = points.Select(p => p.requires_grad_()).ToArray();
-            ForwardWithGrad(plan, leaves, sampleIndex, 1);
+            var y = ForwardWithGrad(plan, leaves, sampleIndex, 1);
+            var grads = Gradients.Of(new[] { y.select(1, 0).sum() }, null, leaves, retainGraph: false);
+            foreach (var g in grads) g?.mul(1); // the per-output product a batch keeps
         });
-        // Activations kept for backward, plus one backward's transient buffers, plus per-output products.
-        return 3.0 * bytes / probe;
+        return 2.0 * bytes / probe;
     }
 
     private void RunBatch(DrawPlan plan, long start, long count, Tensor[][] mean, Tensor[][]? m2)
     {
         using var grad = enable_grad();
         var blocks = Blocks(start, count, plan.Samples);
-        var (points, deltas, sampleIndex) = Interpolate(plan, start, count, blocks);
+        var (points, deltas, sampleIndex) = Interpolate(plan, count, blocks);
         int m = points.Length;
         Tensor? rowOutputs = plan.Ranked ? plan.OutputIndexes!.index_select(0, sampleIndex) : null; // [count, k]
         var stats = new (Tensor Mean, Tensor? M2)[plan.K][][];
@@ -456,10 +470,10 @@ public sealed class GradientExplainer : IDisposable
                 ? rowOutputs.t().unsqueeze(-1)
                 : arange(k, dtype: int64, device: _device).view(k, 1, 1).expand(k, count, 1);
             var selected = y.gather(2, index).sum();
-            var grads = autograd.grad(new[] { selected }, leaves, retain_graph: false);
+            var grads = Gradients.Of(new[] { selected }, null, leaves, retainGraph: false);
             for (int i = 0; i < m; i++)
             {
-                var g = grads[i].view(new[] { k, count }.Concat(points[i].shape.Skip(1)).ToArray());
+                var g = grads[i]!.view(new[] { k, count }.Concat(points[i].shape.Skip(1)).ToArray());
                 for (int j = 0; j < plan.K; j++)
                     stats[j][i] = BlockStats(g[j] * deltas[i], blocks, plan.Variances);
             }
@@ -470,10 +484,11 @@ public sealed class GradientExplainer : IDisposable
             var y = ForwardWithGrad(plan, leaves, sampleIndex, 1);
             for (int j = 0; j < plan.K; j++)
             {
+                plan.Cancellation.ThrowIfCancellationRequested();
                 var selected = rowOutputs is not null ? y.gather(1, rowOutputs.narrow(1, j, 1)).sum() : y.select(1, j).sum();
-                var grads = autograd.grad(new[] { selected }, leaves, retain_graph: j < plan.K - 1);
+                var grads = Gradients.Of(new[] { selected }, null, leaves, retainGraph: j < plan.K - 1);
                 for (int i = 0; i < m; i++)
-                    stats[j][i] = BlockStats(grads[i] * deltas[i], blocks, plan.Variances);
+                    stats[j][i] = BlockStats(grads[i]! * deltas[i], blocks, plan.Variances);
             }
         }
 
@@ -483,7 +498,6 @@ public sealed class GradientExplainer : IDisposable
                 for (int b = 0; b < blocks.Count; b++)
                     Commit(blocks[b], stats[j][i][b], mean[j][i], m2?[j][i]);
     }
-
     private static (Tensor Mean, Tensor? M2)[] BlockStats(Tensor products, List<Block> blocks, bool variances)
     {
         var result = new (Tensor, Tensor?)[blocks.Count];

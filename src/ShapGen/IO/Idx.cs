@@ -75,12 +75,13 @@ public static class Idx
 
     private static Tensor ReadCore(string path, int? expectedMagic, string? what, int? count)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        DataFile.CheckExists(path, "IDX file");
         using var file = File.OpenRead(path);
         var first = new byte[2];
         int got = file.Read(first);
         file.Position = 0;
-        using Stream stream = got == 2 && first[0] == 0x1f && first[1] == 0x8b
+        bool gzip = got == 2 && first[0] == 0x1f && first[1] == 0x8b;
+        using Stream stream = gzip
             ? new GZipStream(file, CompressionMode.Decompress)
             : new BufferedStream(file);
         var head = new byte[4];
@@ -105,15 +106,16 @@ public static class Idx
         var dimBytes = new byte[4 * rank];
         ReadExactly(stream, dimBytes, path);
         long[] shape = Enumerable.Range(0, rank).Select(i => (long)BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * i))).ToArray();
+        DataFile.ByteCount(shape, size, $"'{path}'");   // a negative or overflowing declared shape fails even when count trims it
         if (count is not null && rank > 0)
         {
             if (count > shape[0])
                 throw new ArgumentOutOfRangeException(nameof(count), count, $"'{path}' holds only {shape[0]} items.");
             shape[0] = count.Value;
         }
-        long elements = shape.Aggregate(1L, (a, b) => a * b);
-        var data = new byte[checked(elements * size)];
-        ReadExactly(stream, data, path);
+        long needed = DataFile.ByteCount(shape, size, $"'{path}'");
+        long? available = gzip ? null : file.Length - 4 - 4 * rank;
+        var data = DataFile.ReadExactly(stream, needed, available, $"'{path}'", $"the IDX shape {Shapes.Format(shape)}");
         if (size > 1)
             for (int i = 0; i < data.Length; i += size) Array.Reverse(data, i, size);
         var t = empty(shape, dtype: type);

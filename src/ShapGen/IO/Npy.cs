@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -36,11 +37,15 @@ public static partial class Npy
     }
 
     /// <summary>Reads a .npy file into a new CPU tensor; the caller owns it.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The path is a directory.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid .npy file; the message names it and the problem.</exception>
+    /// <exception cref="NotSupportedException">The dtype is not a fixed-size numeric or string one.</exception>
     public static Tensor Load(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        DataFile.CheckExists(path, ".npy file");
         using var stream = File.OpenRead(path);
-        return Read(stream).ToTensor();
+        return Read(stream, $"'{path}'", stream.Length).ToTensor();
     }
 
     /// <summary>Writes an array in .npy format 1.0 (2.0 only if the header exceeds 65,535 bytes).</summary>
@@ -95,63 +100,73 @@ public static partial class Npy
     }
 
     /// <summary>Reads one .npy array from a stream (format versions 1.0, 2.0 and 3.0).</summary>
-    /// <exception cref="InvalidDataException">The stream is not a .npy file or its header is malformed.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The stream is not a .npy file, its header is malformed (a negative or non-integer dimension included), or it
+    /// holds fewer bytes than its shape needs; checked before the data is allocated where the stream's length is known.
+    /// </exception>
     /// <exception cref="NotSupportedException">The dtype is an object (pickled), datetime or other non-fixed-size one.</exception>
     public static NpyArray Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var magic = new byte[8];
-        stream.ReadExactly(magic);
-        if (!magic.AsSpan(0, 6).SequenceEqual(Magic))
-            throw new InvalidDataException("Not a .npy file: the first six bytes are not \\x93NUMPY.");
-        int major = magic[6];
-        int headerLength;
-        if (major == 1)
-        {
-            var len = new byte[2];
-            stream.ReadExactly(len);
-            headerLength = BinaryPrimitives.ReadUInt16LittleEndian(len);
-        }
-        else if (major is 2 or 3)
-        {
-            var len = new byte[4];
-            stream.ReadExactly(len);
-            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(len));
-        }
-        else
-        {
-            throw new InvalidDataException($"Unsupported .npy format version {major}.{magic[7]}; expected 1.0, 2.0 or 3.0.");
-        }
-        var headerBytes = new byte[headerLength];
-        stream.ReadExactly(headerBytes);
+        return Read(stream, "the .npy stream", stream.CanSeek ? stream.Length - stream.Position : null);
+    }
+
+    /// <summary>Reads one .npy array; errors name <paramref name="source"/>; <paramref name="available"/> bytes remain when known.</summary>
+    internal static NpyArray Read(Stream stream, string source, long? available)
+    {
+        var preamble = new byte[12];
+        int got = stream.ReadAtLeast(preamble.AsSpan(0, 8), 8, throwOnEndOfStream: false);
+        if (got < 8 || !preamble.AsSpan(0, 6).SequenceEqual(Magic))
+            throw new InvalidDataException($"{source} is not a .npy file: it does not start with the 6 bytes \\x93NUMPY and a version.");
+        int major = preamble[6];
+        if (major is not (1 or 2 or 3))
+            throw new InvalidDataException($"{source}: unsupported .npy format version {major}.{preamble[7]}; expected 1.0, 2.0 or 3.0.");
+        int lengthBytes = major == 1 ? 2 : 4;
+        got += stream.ReadAtLeast(preamble.AsSpan(8, lengthBytes), lengthBytes, throwOnEndOfStream: false);
+        if (got < 8 + lengthBytes)
+            throw new InvalidDataException($"{source} is cut off inside its {8 + lengthBytes}-byte .npy preamble ({got} bytes).");
+        long headerLength = major == 1
+            ? BinaryPrimitives.ReadUInt16LittleEndian(preamble.AsSpan(8))
+            : BinaryPrimitives.ReadUInt32LittleEndian(preamble.AsSpan(8));
+        long? afterPreamble = available - (8 + lengthBytes);
+        byte[] headerBytes = DataFile.ReadExactly(stream, headerLength, afterPreamble, source, "the .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
-        var (descr, fortran, shape) = ParseHeader(header);
-        long count = shape.Aggregate(1L, (a, b) => a * b);
+        var (descr, fortran, shape) = ParseHeader(header, source);
         int itemSize;
         try { itemSize = new NpyArray(descr, new long[] { 0 }, Array.Empty<byte>()).ItemSize; }
         catch (ArgumentException e)
         {
             throw new NotSupportedException(
-                $"The .npy dtype '{descr}' is not supported (object, datetime and structured arrays are not): {e.Message}", e);
+                $"{source}: the .npy dtype '{descr}' is not supported (object, datetime and structured arrays are not): {e.Message}", e);
         }
-        var data = new byte[checked(count * itemSize)];
-        stream.ReadExactly(data);
+        long needed = DataFile.ByteCount(shape, itemSize, source);
+        var data = DataFile.ReadExactly(stream, needed, afterPreamble - headerLength, source,
+                                       $"the shape {Shapes.Format(shape)} of '{descr}'");
         return new NpyArray(descr, shape, data, fortran);
     }
 
-    private static (string Descr, bool Fortran, long[] Shape) ParseHeader(string header)
+    private static (string Descr, bool Fortran, long[] Shape) ParseHeader(string header, string source)
     {
         var descr = DescrPattern().Match(header);
         var fortran = FortranPattern().Match(header);
         var shape = ShapePattern().Match(header);
         if (!descr.Success || !fortran.Success || !shape.Success)
             throw new InvalidDataException(
-                $"Malformed or unsupported .npy header (structured dtypes are not supported): {header.TrimEnd()}");
-        long[] dims = shape.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture))
-            .ToArray();
-        return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", dims);
+                $"{source} has a malformed or unsupported .npy header (expected 'descr', 'fortran_order' and 'shape'; structured dtypes are not supported): {Excerpt(header)}");
+        var dims = new List<long>();
+        foreach (string text in shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(text.TrimEnd('L'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long d))
+                throw new InvalidDataException($"{source}: the .npy header's shape ({shape.Groups[1].Value}) has '{Excerpt(text)}', which is not a 64-bit integer.");
+            dims.Add(d);
+        }
+        return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", dims.ToArray());
+    }
+
+    private static string Excerpt(string text)
+    {
+        text = text.TrimEnd();
+        return text.Length <= 200 ? text : text[..200] + "…";
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;

@@ -25,11 +25,11 @@ public sealed class NpyArray
         ArgumentNullException.ThrowIfNull(data);
         ItemSize = ParseItemSize(descr);
         if (shape.Any(d => d < 0))
-            throw new ArgumentException($"The shape must have no negative dimension; it is {InputValidation.Format(shape)}.", nameof(shape));
+            throw new ArgumentException($"The shape must have no negative dimension; it is {Shapes.Format(shape)}.", nameof(shape));
         long expected = shape.Aggregate(1L, (a, b) => a * b) * ItemSize;
         if (data.LongLength != expected)
             throw new ArgumentException(
-                $"An array of dtype '{descr}' and shape {InputValidation.Format(shape)} needs {expected} bytes; data has {data.LongLength}.",
+                $"An array of dtype '{descr}' and shape {Shapes.Format(shape)} needs {expected} bytes; data has {data.LongLength}.",
                 nameof(data));
         Descr = descr;
         Shape = shape;

@@ -55,28 +55,66 @@ public static class Npz
     }
 
     /// <summary>Reads every array of an .npz file (stored or deflated) as raw arrays, keyed by name without <c>.npy</c>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The path is a directory.</exception>
+    /// <exception cref="InvalidDataException">The file is not a zip of valid .npy files; the message names the file, the member and the problem.</exception>
     public static IReadOnlyDictionary<string, NpyArray> LoadArrays(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
+        DataFile.CheckExists(path, ".npz file");
         using var file = File.OpenRead(path);
-        return Read(file);
+        return Read(file, $"'{path}'");
     }
 
     /// <summary>Reads every array of an .npz archive from a stream.</summary>
-    /// <exception cref="InvalidDataException">The stream is not a zip of .npy files.</exception>
+    /// <exception cref="InvalidDataException">The stream is not a zip of valid .npy files.</exception>
     public static IReadOnlyDictionary<string, NpyArray> Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        return Read(stream, "the .npz stream");
+    }
+
+    private static Dictionary<string, NpyArray> Read(Stream stream, string source)
+    {
         var result = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
-        using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        using var zip = OpenZip(stream, source);
         foreach (var entry in zip.Entries)
         {
             if (entry.FullName.EndsWith('/')) continue;
-            string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
-            using var s = entry.Open();
-            result[name] = Npy.Read(s);
+            result[ArrayName(entry)] = ReadMember(entry, source);
         }
         return result;
+    }
+
+    private static string ArrayName(ZipArchiveEntry entry) =>
+        entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
+
+    private static ZipArchive OpenZip(Stream stream, string source)
+    {
+        try { return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{source} is not an .npz file (a zip archive of .npy files): {e.Message}", e);
+        }
+    }
+
+    private static NpyArray ReadMember(ZipArchiveEntry entry, string source)
+    {
+        string member = $"{source} member '{entry.FullName}'";
+        try
+        {
+            using var s = entry.Open();
+            return Npy.Read(s, member, entry.Length);
+        }
+        // The zip layer's own errors (a corrupt local header or deflate stream) do not say which file: add it. The
+        // .npy reader's errors already start with the member.
+        catch (InvalidDataException e) when (!e.Message.StartsWith(member, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{member} cannot be read: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{member} cannot be read: the archive ends early ({e.Message}).", e);
+        }
     }
 
     /// <summary>
@@ -84,6 +122,8 @@ public static class Npz
     /// with no tensor dtype (strings such as an exported explanation's <c>labels</c>, unsigned 16–64-bit integers)
     /// are left out: read those with <see cref="LoadArrays"/>.
     /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a zip of valid .npy files; the message names the file, the member and the problem.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         var arrays = LoadArrays(path);
@@ -103,17 +143,19 @@ public static class Npz
 
     /// <summary>Reads one named array of an .npz file into a new CPU tensor; the caller owns it.</summary>
     /// <exception cref="KeyNotFoundException">The archive has no array of that name (the message lists the names it has).</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a zip archive, or the array is not a valid .npy member.</exception>
     public static Tensor Load(string path, string name)
     {
-        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(name);
+        DataFile.CheckExists(path, ".npz file");
         using var file = File.OpenRead(path);
-        using var zip = new ZipArchive(file, ZipArchiveMode.Read);
+        string source = $"'{path}'";
+        using var zip = OpenZip(file, source);
         var entry = zip.GetEntry(name + ".npy") ?? zip.GetEntry(name);
         if (entry is null)
             throw new KeyNotFoundException(
-                $"'{path}' has no array '{name}'; it has: {string.Join(", ", zip.Entries.Select(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal) ? e.FullName[..^4] : e.FullName))}.");
-        using var s = entry.Open();
-        return Npy.Read(s).ToTensor();
+                $"'{path}' has no array '{name}'; it has: {string.Join(", ", zip.Entries.Select(ArrayName))}.");
+        return ReadMember(entry, source).ToTensor();
     }
 }

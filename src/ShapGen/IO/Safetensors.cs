@@ -27,42 +27,109 @@ public static class Safetensors
     /// <summary>Reads every tensor of a file, by name, on the CPU. The caller owns the tensors.</summary>
     /// <param name="path">The .safetensors file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not a valid safetensors file.</exception>
+    /// <exception cref="ArgumentException">The path is a directory.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not a valid safetensors file: the header is cut off or not JSON, a dtype is unknown, a dimension is
+    /// negative or too large, or the tensors' <c>data_offsets</c> do not tile the data section exactly (negative,
+    /// overlapping, out of range, or not the size their dtype and shape need). The message names the file, the
+    /// tensor, what was expected and what was found; nothing is allocated for the tensors before the whole header checks out.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"The safetensors file '{path}' does not exist.", path);
+        DataFile.CheckExists(path, "safetensors file");
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length < 8)
             throw new InvalidDataException($"'{path}' is not a safetensors file: {bytes.Length} bytes, fewer than the 8-byte header length.");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"'{path}' is not a safetensors file: header length {headerLength} exceeds the file's {bytes.Length} bytes.");
+            throw new InvalidDataException(
+                $"'{path}' is not a safetensors file: its first 8 bytes give a header length of {headerLength} bytes, but only {bytes.Length - 8} follow.");
         int dataStart = 8 + (int)headerLength;
+        var entries = ReadHeader(bytes.AsMemory(8, (int)headerLength), path, bytes.Length - dataStart);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength));
+            foreach (var e in entries)
+                result[e.Name] = FromBytes(bytes.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin)), e.Type, e.Shape);
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    private readonly record struct Entry(string Name, ScalarType Type, long[] Shape, long Begin, long End);
+
+    /// <summary>Parses and checks the whole header, as the format's reference reader does, before any tensor exists.</summary>
+    private static List<Entry> ReadHeader(ReadOnlyMemory<byte> json, string path, long dataLength)
+    {
+        var entries = new List<Entry>();
+        try
+        {
+            using var header = JsonDocument.Parse(json);
+            if (header.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"'{path}' has an invalid safetensors header: a JSON {header.RootElement.ValueKind}, not an object.");
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in header.RootElement.EnumerateObject())
             {
                 if (entry.Name == "__metadata__") continue;
+                string where = $"'{path}': tensor '{entry.Name}'";
+                if (!names.Add(entry.Name))
+                    throw new InvalidDataException($"{where} appears twice in the header.");
                 string dtypeName = entry.Value.GetProperty("dtype").GetString() ?? "";
                 if (!DTypes.TryGetValue(dtypeName, out var dtype))
-                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has unsupported dtype '{dtypeName}'; supported: {string.Join(", ", DTypes.Keys)}.");
-                long[] shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                long[] offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                if (offsets.Length != 2 || offsets[1] - offsets[0] != count * dtype.Size || dataStart + offsets[1] > bytes.Length)
-                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{string.Join(", ", offsets)}] that do not fit shape {InputValidation.Format(shape)} of {dtypeName} in the file.");
-                var raw = bytes.AsSpan(dataStart + (int)offsets[0], (int)(count * dtype.Size));
-                result[entry.Name] = FromBytes(raw, dtype.Type, shape);
+                    throw new InvalidDataException($"{where} has unsupported dtype '{dtypeName}'; supported: {string.Join(", ", DTypes.Keys)}.");
+                long[] shape = Integers(entry.Value, "shape", where);
+                long[] offsets = Integers(entry.Value, "data_offsets", where);
+                if (offsets.Length != 2)
+                    throw new InvalidDataException($"{where} has {offsets.Length} data_offsets; expected 2, [begin, end].");
+                long needed = DataFile.ByteCount(shape, dtype.Size, where);
+                var (begin, end) = (offsets[0], offsets[1]);
+                if (begin < 0 || end < begin || end > dataLength)
+                    throw new InvalidDataException(
+                        $"{where} has data_offsets [{begin}, {end}]; expected 0 ≤ begin ≤ end ≤ {dataLength}, the size of the data section.");
+                if (end - begin != needed)
+                    throw new InvalidDataException(
+                        $"{where} has data_offsets [{begin}, {end}], {end - begin} bytes; its shape {Shapes.Format(shape)} of {dtypeName} needs {needed}.");
+                entries.Add(new Entry(entry.Name, dtype.Type, shape, begin, end));
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
-            foreach (var t in result.Values) t.Dispose();
             throw new InvalidDataException($"'{path}' has an invalid safetensors header: {e.Message}", e);
         }
+        // The tensors must tile the data section: no overlap (two tensors reading the same bytes), no gap, nothing after.
+        entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long next = 0;
+        string? previous = null;
+        foreach (var e in entries)
+        {
+            if (e.Begin < next)
+                throw new InvalidDataException(
+                    $"'{path}': tensor '{e.Name}' (data_offsets [{e.Begin}, {e.End}]) overlaps tensor '{previous}', which ends at {next}.");
+            if (e.Begin > next)
+                throw new InvalidDataException(
+                    $"'{path}': bytes [{next}, {e.Begin}) of the data section belong to no tensor; tensor '{e.Name}' was expected to begin at {next}.");
+            (next, previous) = (e.End, e.Name);
+        }
+        if (next != dataLength)
+            throw new InvalidDataException(
+                $"'{path}': the tensors cover {next} bytes of the data section, but it has {dataLength}; expected them to cover it exactly.");
+        return entries;
+    }
+
+    private static long[] Integers(JsonElement tensor, string property, string where)
+    {
+        var value = tensor.GetProperty(property);
+        if (value.ValueKind != JsonValueKind.Array)
+            throw new InvalidDataException($"{where} has '{property}' {value.GetRawText()}; expected an array of integers.");
+        var result = new long[value.GetArrayLength()];
+        int i = 0;
+        foreach (var item in value.EnumerateArray())
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out result[i++]))
+                throw new InvalidDataException($"{where} has '{property}' {value.GetRawText()}; {item.GetRawText()} is not a 64-bit integer.");
         return result;
     }
 
@@ -89,6 +156,8 @@ public static class Safetensors
     /// <param name="path">The .safetensors file.</param>
     /// <param name="strict">When true, a name in the file that the module lacks is also an error.</param>
     /// <exception cref="InvalidDataException">Weights are missing, unexpected, or shaped differently; the message lists them.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The path is a directory.</exception>
     public static void LoadInto(nn.Module module, string path, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -106,7 +175,7 @@ public static class Safetensors
             }
             foreach (var (name, target) in state)
                 if (weights.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
-                    problems.Add($"'{name}' has shape {InputValidation.Format(source.shape)} in the file; the module expects {InputValidation.Format(target.shape)}");
+                    problems.Add($"'{name}' has shape {Shapes.Format(source.shape)} in the file; the module expects {Shapes.Format(target.shape)}");
             if (problems.Count > 0)
                 throw new InvalidDataException($"Cannot load '{path}' into {module.GetName()}: {string.Join("; ", problems)}.");
             using (no_grad())

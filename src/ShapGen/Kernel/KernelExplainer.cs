@@ -21,52 +21,42 @@ namespace ShapGen;
 /// </remarks>
 public sealed class KernelExplainer : IDisposable
 {
+    private const string Engine = nameof(KernelExplainer);
     private readonly ExplainableModel _model;
     private readonly Tensor[] _background; // [B, D_i] per input, owned
     private readonly long[][] _sampleShapes;
+    private readonly ScalarType[] _inputTypes;
     private readonly IReadOnlyList<string>? _inputNames;
     private readonly double[] _fnull;
+    private readonly Tensor _expected;
     private readonly Device _device;
     private bool _disposed;
 
-    /// <summary>Creates the explainer and evaluates the model once on the background.</summary>
+    /// <summary>Creates the explainer and computes E[f(background)] (in batches, at once).</summary>
     /// <param name="model">The model: a TorchSharp module, a delegate over batches, or an ONNX model's adapter.</param>
-    /// <param name="background">One tensor per model input, [B, …]: the values a masked feature takes (a constant image is one row).</param>
-    /// <param name="labels">Names of the model outputs, or null.</param>
+    /// <param name="background">One tensor per model input, [B, …]: the values a masked feature takes (a constant
+    /// image is one row). The explainer keeps its own copy.</param>
+    /// <param name="labels">Names of the model outputs, one per output, or null.</param>
     /// <param name="inputNames">Names of the model inputs for messages, or null.</param>
     public KernelExplainer(ExplainableModel model, Tensor[] background, IReadOnlyList<string>? labels = null,
                            IReadOnlyList<string>? inputNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var device = model.Device;
-        long rows = InputValidation.CheckBatch(background, nameof(background), model.InputCount, device: device, names: inputNames);
+        long rows;
+        (rows, _device) = EngineChecks.Background(model, background, inputNames);
         _model = model;
         _inputNames = inputNames;
-        _device = device ?? background[0].device;
         _sampleShapes = InputValidation.SampleShapes(background);
-        _background = background.Select(b => b.detach().reshape(rows, -1).clone().DetachFromDisposeScope()).ToArray();
-
+        _inputTypes = background.Select(t => t.dtype).ToArray();
         using (var scope = NewDisposeScope())
-        using (no_grad())
         {
-            var sums = new List<Tensor>();
-            int batch = DefaultBatchRows(null);
-            for (long start = 0; start < rows; start += batch)
-            {
-                long n = Math.Min(batch, rows - start);
-                var slice = background.Select(b => b.narrow(0, start, n)).ToArray();
-                var output = _model.Forward(slice).to_type(float64);
-                sums.Add(output.sum(new long[] { 0 }));
-            }
-            var mean = stack(sums.ToArray()).sum(new long[] { 0 }).to_type(float64).div((double)rows);
+            var mean = ModelEvaluation.MeanOutput(Engine, background, (batch, _) => _model.Forward(batch), new ExplainOptions(), labels,
+                                                  CancellationToken.None, out var outputType);
             _fnull = mean.cpu().data<double>().ToArray();
+            EngineChecks.Labels(labels, _fnull.Length);
+            _expected = mean.to_type(outputType).DetachFromDisposeScope();
         }
-        if (_fnull.Length == 0)
-            throw new ArgumentException("The model returned no outputs on the background ([B, 0]).", nameof(model));
-        if (_fnull.Any(v => !double.IsFinite(v)))
-            throw new ArgumentException("The model's mean output on the background is NaN or infinite.", nameof(background));
-        if (labels is not null && labels.Count != _fnull.Length)
-            throw new ArgumentException($"labels has {labels.Count} names; the model has {_fnull.Length} outputs.", nameof(labels));
+        _background = background.Select(b => b.detach().reshape(rows, -1).clone().DetachFromDisposeScope()).ToArray();
         Labels = labels;
     }
 
@@ -77,10 +67,20 @@ public sealed class KernelExplainer : IDisposable
     public int OutputCount => _fnull.Length;
 
     /// <summary>Number of background rows B.</summary>
-    public long BackgroundRows => _background[0].shape[0];
+    public long BackgroundCount => _background[0].shape[0];
 
-    /// <summary>E[f(background)] per model output, in the model's own (identity) space.</summary>
-    public IReadOnlyList<double> ExpectedValues => _fnull;
+    /// <summary>
+    /// E[f(background)] per model output, [K], in the model output's dtype on the model's device (in the model's own,
+    /// identity, space); owned by the explainer.
+    /// </summary>
+    public Tensor ExpectedValues
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _expected;
+        }
+    }
 
     /// <summary>
     /// Explains every row of <paramref name="inputs"/>: for each model output and input, attributions shaped like
@@ -88,36 +88,47 @@ public sealed class KernelExplainer : IDisposable
     /// add up to link(f(x)) − link(E f(background)); <see cref="ExplainFeatures"/> gives the per-feature values.
     /// </summary>
     /// <param name="inputs">One tensor per model input, [N, …] with the background's per-sample shapes.</param>
-    /// <param name="options">nsamples, seed, l1_reg, link, feature groups, batching and progress.</param>
+    /// <param name="options">nsamples, seed, l1_reg, link, feature groups, ranked outputs, batching and progress.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     public Explanation Explain(Tensor[] inputs, KernelExplainOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new KernelExplainOptions();
+        EngineChecks.Options(options, OutputCount);
         var groups = options.FeatureGroups ?? KernelFeatureGroups.PerElement(_sampleShapes);
         var features = ExplainFeatures(inputs, options, cancellationToken);
-        int n = features.SampleCount, k = features.OutputCount;
+        int n = features.SampleCount;
         var sizes = groups.GroupSizes();
+        using var outer = NewDisposeScope();
+        var linked = new double[n * OutputCount];
+        for (int s = 0; s < n; s++)
+            for (int o = 0; o < OutputCount; o++) linked[s * OutputCount + o] = features.ModelOutput(s, o);
+        var order = OutputRanking.Select(tensor(linked, new long[] { n, OutputCount }, float64), options.RankedOutputs, options.OutputRankOrder);
+        var outputOf = order.data<long>().ToArray();
+        int k = (int)order.shape[1];
         var values = new Tensor[k][];
-        for (int o = 0; o < k; o++)
+        for (int rank = 0; rank < k; rank++)
         {
-            values[o] = new Tensor[_sampleShapes.Length];
+            values[rank] = new Tensor[_sampleShapes.Length];
             for (int i = 0; i < _sampleShapes.Length; i++)
             {
                 var map = groups.Map(i);
                 var data = new double[n * map.Length];
                 for (int s = 0; s < n; s++)
+                {
+                    int o = (int)outputOf[s * k + rank];
                     for (int e = 0; e < map.Length; e++)
                     {
                         int f = map[e];
                         data[s * map.Length + e] = f < 0 || sizes[f] == 0 ? 0 : features[s, o, f] / sizes[f];
                     }
+                }
                 var shape = new long[] { n }.Concat(_sampleShapes[i]).ToArray();
-                using var scope = NewDisposeScope();
-                values[o][i] = tensor(data, shape, float64).to(inputs[i].dtype, inputs[i].device).MoveToOuterDisposeScope();
+                values[rank][i] = tensor(data, shape, float64).to(inputs[i].dtype, inputs[i].device).MoveToOuterDisposeScope();
             }
         }
-        var expected = tensor(features.ExpectedValues.ToArray(), float64);
-        return new Explanation(values, expected, labels: Labels);
+        var indexes = options.RankedOutputs is null ? null : order.to(_device).MoveToOuterDisposeScope();
+        return new Explanation(values, _expected.clone().MoveToOuterDisposeScope(), null, indexes, Labels);
     }
 
     /// <summary>
@@ -132,15 +143,8 @@ public sealed class KernelExplainer : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         options ??= new KernelExplainOptions();
-        long n = InputValidation.CheckBatch(inputs, nameof(inputs), _model.InputCount, _sampleShapes, _model.Device, _inputNames);
-        if (options.NSamples is < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.NSamples,
-                $"KernelExplainOptions.NSamples must be ≥ 1 (or null for auto); it is {options.NSamples}.");
-        if (options.MaxBatchRows is < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchRows,
-                $"KernelExplainOptions.MaxBatchRows must be ≥ 1 (or null); it is {options.MaxBatchRows}.");
-        if (inputs.Any(t => t.device.ToString() != inputs[0].device.ToString()))
-            throw new ArgumentException("Every input must be on the same device.", nameof(inputs));
+        EngineChecks.Options(options, OutputCount);
+        long n = EngineChecks.Inputs(inputs, _sampleShapes, _inputTypes, _device, _inputNames);
         var groups = options.FeatureGroups ?? KernelFeatureGroups.PerElement(_sampleShapes);
         CheckGroups(groups);
         int m = groups.FeatureCount, k = _fnull.Length;
@@ -149,17 +153,14 @@ public sealed class KernelExplainer : IDisposable
         if (linkNull.Any(v => !double.IsFinite(v)))
             throw new ArgumentException(
                 $"The logit link needs outputs in (0, 1); E[f(background)] = [{string.Join(", ", _fnull)}].", nameof(options));
-        var random = options.Seed is long seed ? new Random(unchecked((int)(seed ^ (seed >> 32)))) : new Random();
+        var draws = SampleDraws.For(options);
         cancellationToken.ThrowIfCancellationRequested();
 
         var values = new double[n, k, m];
         var outputs = new double[n, k];
         var evaluated = new int[n];
         var exact = new bool[n];
-        long bRows = BackgroundRows;
-        int maxRows = options.MaxBatchRows ?? DefaultBatchRows(null);
-        int coalitionsPerBatch = (int)Math.Max(1, maxRows / bRows);
-        var dtype = inputs[0].dtype;
+        long bRows = BackgroundCount;
 
         using var callScope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -173,8 +174,11 @@ public sealed class KernelExplainer : IDisposable
             background[i] = _background[i].to(inputs[i].dtype, device).alias();
         }
 
+        long rowsPerBatch = RowsPerBatch(options);
+        long coalitionsPerBatch = Math.Max(1, rowsPerBatch / bRows);
+
         // f(x) for every sample, and which features vary from the background (shap's varying_groups).
-        double[,] fx = EvaluateRows(inputs, n, maxRows);
+        double[,] fx = EvaluateRows(inputs, n, rowsPerBatch, options, cancellationToken);
         var varying = new bool[n][];
         for (int s = 0; s < n; s++)
         {
@@ -188,12 +192,16 @@ public sealed class KernelExplainer : IDisposable
             }
             varying[s] = counts.narrow(0, 0, m).gt(0).cpu().data<bool>().ToArray();
         }
-        long total = 0;
+        long total = 0, largest = 0;
         for (int s = 0; s < n; s++)
         {
             int mv = varying[s].Count(v => v);
-            if (mv >= 2) total += KernelSampler.PlannedSamples(mv, options.NSamples) * bRows;
+            if (mv < 2) continue;
+            long planned = KernelSampler.PlannedSamples(mv, options.NSamples);
+            total += planned * bRows;
+            largest = Math.Max(largest, planned);
         }
+        CheckCoalitionTables(largest, m, k, options);
         long done = 0;
 
         for (int s = 0; s < n; s++)
@@ -216,7 +224,7 @@ public sealed class KernelExplainer : IDisposable
                 exact[s] = true;
                 continue;
             }
-            var set = KernelSampler.Sample(vary.Length, options.NSamples, random);
+            var set = KernelSampler.Sample(vary.Length, options.NSamples, draws.RandomFor(DrawPurpose.Coalitions, s));
             int count = set.Count;
             evaluated[s] = count;
             exact[s] = set.Exact;
@@ -240,12 +248,8 @@ public sealed class KernelExplainer : IDisposable
                 long before = done;
                 // Batching.Run gives cancellation per batch, halving on out-of-memory and progress; its per-call
                 // progress is shifted into this call's total, and the final Done == Total is reported once, below.
-                var batchOptions = new ExplainOptions
-                {
-                    Log = options.Log,
-                    Progress = options.Progress is null ? null : new OffsetProgress(options.Progress, before, bRows, total),
-                };
-                coalitionsPerBatch = (int)Batching.Run(count, coalitionsPerBatch, (start, c) =>
+                var batchOptions = new ExplainOptions(options) { Progress = ProgressSlice.Of(options.Progress, before, bRows, total) };
+                coalitionsPerBatch = Batching.Run(count, coalitionsPerBatch, (start, c) =>
                 {
                     var zb = z.narrow(0, start, c);
                     var masked = new Tensor[inputs.Length];
@@ -256,10 +260,9 @@ public sealed class KernelExplainer : IDisposable
                         masked[i] = where(keep, xs[i], background[i].unsqueeze(0)).reshape(shape);
                     }
                     var output = _model.Forward(masked);
-                    if (output.shape[1] != k)
-                        throw new InvalidOperationException($"The model returned {output.shape[1]} outputs; it returned {k} on the background.");
+                    EngineChecks.Output(output, c * bRows, k);
                     parts.Add(output.to_type(float64).reshape(c, bRows, k).mean(new long[] { 1 }).MoveToOuterDisposeScope());
-                }, batchOptions, cancellationToken, "KernelSHAP");
+                }, batchOptions, cancellationToken, Engine);
                 done = before + (long)count * bRows;
                 var all = cat(parts.ToArray(), 0).cpu().data<double>().ToArray();
                 for (int r = 0; r < count; r++)
@@ -287,12 +290,13 @@ public sealed class KernelExplainer : IDisposable
         return new KernelFeatureAttributions(values, outputs, linkNull, evaluated, exact);
     }
 
-    /// <summary>Frees the explainer's copy of the background.</summary>
+    /// <summary>Frees the explainer's copy of the background and its expected values.</summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         foreach (var t in _background) t.Dispose();
+        _expected.Dispose();
     }
 
     internal static double Link(double value, KernelLink link) => link switch
@@ -302,21 +306,50 @@ public sealed class KernelExplainer : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(link), link, "Unknown link."),
     };
 
-    private double[,] EvaluateRows(Tensor[] inputs, long n, int maxRows)
+    private double[,] EvaluateRows(Tensor[] inputs, long n, long rowsPerBatch, ExplainOptions options, CancellationToken cancellationToken)
     {
-        var result = new double[n, _fnull.Length];
-        for (long start = 0; start < n; start += maxRows)
+        int k = _fnull.Length;
+        var result = new double[n, k];
+        Batching.Run(n, rowsPerBatch, (start, c) =>
         {
-            using var scope = NewDisposeScope();
-            long c = Math.Min(maxRows, n - start);
             var output = _model.Forward(inputs.Select(t => t.narrow(0, start, c)).ToArray());
-            if (output.shape[1] != _fnull.Length)
-                throw new InvalidOperationException($"The model returned {output.shape[1]} outputs; it returned {_fnull.Length} on the background.");
+            EngineChecks.Output(output, c, k);
+            EngineChecks.Finite(output, nameof(inputs), start, Labels);
             var data = output.to_type(float64).cpu().data<double>().ToArray();
             for (long r = 0; r < c; r++)
-                for (int o = 0; o < _fnull.Length; o++) result[start + r, o] = data[r * _fnull.Length + o];
-        }
+                for (int o = 0; o < k; o++) result[start + r, o] = data[r * k + o];
+        }, new ExplainOptions(options) { Progress = null }, cancellationToken, Engine);
         return result;
+    }
+
+    /// <summary>Rows (coalitions × background rows) per model batch from the shared budget, measured on two background rows.</summary>
+    private long RowsPerBatch(ExplainOptions options)
+    {
+        long probe = Math.Min(2, BackgroundCount);
+        long bytes;
+        using (no_grad())
+            bytes = Batching.MeasureScopeBytes(() =>
+                _model.Forward(_background.Select((b, i) => b.narrow(0, 0, probe).reshape(new[] { probe }.Concat(_sampleShapes[i]).ToArray())).ToArray()));
+        // The masked copy of the inputs a batch builds, plus the model's activations with room for its transients.
+        double bytesPerRow = _background.Sum(b => (double)b.shape[1] * b.ElementSize) + 2.0 * bytes / probe;
+        return Batching.RowsPerBatch(bytesPerRow, _device, options, Engine);
+    }
+
+    /// <summary>
+    /// Refuses, before any work, a coalition count whose host tables (masks, kernel weights, the regression's
+    /// design matrix and targets) would not fit the memory budget: they are built whole for each sample.
+    /// </summary>
+    private static void CheckCoalitionTables(long coalitions, int features, int outputs, KernelExplainOptions options)
+    {
+        double bytesPerCoalition = 11.0 * features + 40.0 * outputs + 64;
+        double need = coalitions * bytesPerCoalition;
+        long budget = Batching.BudgetBytes(CPU, options);
+        if (need > budget)
+            throw new ArgumentOutOfRangeException(nameof(options.NSamples), options.NSamples,
+                $"NSamples {(options.NSamples?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "auto")} means {coalitions} coalitions " +
+                $"of {features} features per sample, whose tables need about {need / (1 << 20):F0} MiB; the memory budget is " +
+                $"{budget / (1 << 20)} MiB (MemoryBudgetBytes, or a quarter of what the process may still allocate). Lower NSamples, " +
+                "or group features (FeatureGroups, superpixels).");
     }
 
     private void CheckGroups(KernelFeatureGroups groups)
@@ -330,31 +363,7 @@ public sealed class KernelExplainer : IDisposable
             if (groups.Map(i).Length != elements)
                 throw new ArgumentException(
                     $"FeatureGroups maps {groups.Map(i).Length} elements of {InputValidation.InputName(i, _inputNames)}; " +
-                    $"a sample of it has {elements} (shape {InputValidation.Format(_sampleShapes[i])}).", "options");
+                    $"a sample of it has {elements} (shape {Shapes.Format(_sampleShapes[i])}).", "options");
         }
-    }
-
-    private int DefaultBatchRows(int? requested)
-    {
-        if (requested is int r) return r;
-        long elements = _sampleShapes?.Sum(s => s.Aggregate(1L, (a, b) => a * b)) ?? 1;
-        // About 32 MB of masked input per batch: large enough to amortise a model call, small enough for any device.
-        return (int)Math.Clamp((1L << 23) / Math.Max(1, elements), 256, 65536);
-    }
-}
-
-/// <summary>Maps one sample's batch progress (coalitions done) onto the whole call's rows, never reporting the end.</summary>
-internal sealed class OffsetProgress : IProgress<ExplainProgress>
-{
-    private readonly IProgress<ExplainProgress> _target;
-    private readonly long _offset, _rowsPerUnit, _total;
-
-    public OffsetProgress(IProgress<ExplainProgress> target, long offset, long rowsPerUnit, long total) =>
-        (_target, _offset, _rowsPerUnit, _total) = (target, offset, rowsPerUnit, total);
-
-    public void Report(ExplainProgress value)
-    {
-        long done = _offset + value.Done * _rowsPerUnit;
-        if (done < _total) _target.Report(new ExplainProgress(done, _total));
     }
 }

@@ -7,23 +7,55 @@ using static TorchSharp.torch;
 
 namespace ShapGen;
 
-/// <summary>Options of <see cref="KernelImageExplainer.Explain"/> (DIANNA's <c>explain_image(..., method="KernelSHAP")</c> keywords).</summary>
+/// <summary>
+/// Options of <see cref="KernelImageExplainer.Explain"/> and <c>OnnxExplain.ExplainImage</c> (DIANNA's
+/// <c>explain_image(..., method="KernelSHAP")</c> keywords): the KernelSHAP options, the SLIC options, and what is
+/// particular to images.
+/// </summary>
 public sealed class KernelImageOptions
 {
-    /// <summary>Coalitions evaluated (DIANNA's <c>nsamples</c>); null = "auto", 2·M + 2048.</summary>
-    public int? NSamples { get; set; }
+    private KernelExplainOptions _kernel = new();
+    private SlicOptions _slic = new();
+
+    /// <summary>Creates options with the defaults.</summary>
+    public KernelImageOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>, the composed KernelSHAP options included.</summary>
+    /// <param name="other">The options to copy.</param>
+    public KernelImageOptions(KernelImageOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        // Every option must be copied here: an option left out is silently reset where image options are copied.
+        _kernel = new KernelExplainOptions(other._kernel);
+        _slic = other._slic;
+        Background = other.Background;
+        AxisLabels = other.AxisLabels;
+        ModelLayout = other.ModelLayout;
+        Segmentation = other.Segmentation;
+    }
+
+    /// <summary>
+    /// KernelSHAP options: nsamples (DIANNA's <c>nsamples</c>; null = "auto", 2·M + 2048), seed, l1_reg, link,
+    /// batching, memory budget, progress and logger. Its <see cref="KernelExplainOptions.FeatureGroups"/> is replaced
+    /// by the superpixels.
+    /// </summary>
+    public KernelExplainOptions Kernel
+    {
+        get => _kernel;
+        set => _kernel = value ?? throw new ArgumentNullException(nameof(Kernel));
+    }
+
+    /// <summary>SLIC options (<c>n_segments</c>, <c>compactness</c> = 10, <c>sigma</c>, …), used unless a <see cref="Segmentation"/> is given.</summary>
+    public SlicOptions Slic
+    {
+        get => _slic;
+        set => _slic = value ?? throw new ArgumentNullException(nameof(Slic));
+    }
 
     /// <summary>Value a masked superpixel takes in every channel (DIANNA's <c>background</c>); null uses the image's mean per channel, as DIANNA does.</summary>
     public double? Background { get; set; }
-
-    /// <summary>Approximate number of superpixels (<c>n_segments</c>).</summary>
-    public int NSegments { get; set; } = 100;
-
-    /// <summary>SLIC compactness (<c>compactness</c>).</summary>
-    public double Compactness { get; set; } = 10.0;
-
-    /// <summary>Gaussian pre-smoothing of the segmentation (<c>sigma</c>).</summary>
-    public double Sigma { get; set; }
 
     /// <summary>
     /// Names of the image's axes (DIANNA's <c>axis_labels</c>), e.g. ("height", "width", "channels") or
@@ -31,29 +63,11 @@ public sealed class KernelImageOptions
     /// </summary>
     public IReadOnlyList<string>? AxisLabels { get; set; }
 
-    /// <summary>Layout of the model's input per sample; null uses the image's own layout.</summary>
+    /// <summary>Layout of the model's input per sample; null uses the image's own layout (ONNX: read from the file).</summary>
     public ImageLayout? ModelLayout { get; set; }
 
     /// <summary>A segmentation to use instead of running SLIC.</summary>
     public Segmentation? Segmentation { get; set; }
-
-    /// <summary>Seed of the coalition sampling.</summary>
-    public long? Seed { get; set; }
-
-    /// <summary>Feature selection (shap's <c>l1_reg</c>); default off (see <see cref="KernelRegularization"/>).</summary>
-    public KernelRegularization L1Reg { get; set; } = KernelRegularization.Off;
-
-    /// <summary>Link function.</summary>
-    public KernelLink Link { get; set; } = KernelLink.Identity;
-
-    /// <summary>Cap on rows per model evaluation; null chooses.</summary>
-    public int? MaxBatchRows { get; set; }
-
-    /// <summary>Progress of the model evaluations.</summary>
-    public IProgress<ExplainProgress>? Progress { get; set; }
-
-    /// <summary>Receives a line when a batch runs out of memory and is retried at half its size.</summary>
-    public Action<string>? Log { get; set; }
 }
 
 /// <summary>
@@ -137,7 +151,7 @@ public static class KernelImageExplainer
     /// <param name="model">A one-input model taking [N, C, H, W] or [N, H, W, C] (see <see cref="KernelImageOptions.ModelLayout"/>).</param>
     /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see AxisLabels), or any of these with a leading batch of 1.</param>
     /// <param name="labels">Model outputs to explain (DIANNA's <c>labels</c>).</param>
-    /// <param name="options">nsamples, background, SLIC parameters, layouts, seed…</param>
+    /// <param name="options">KernelSHAP options (nsamples, seed, logger…), SLIC options, background, layouts; null for the defaults.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Explain(ExplainableModel model, Tensor image, IReadOnlyList<int> labels,
                                            KernelImageOptions? options = null, CancellationToken cancellationToken = default)
@@ -159,12 +173,7 @@ public static class KernelImageExplainer
         if (pixels.Any(v => !double.IsFinite(v)))
             throw new ArgumentException("image contains NaN or infinite values.", nameof(image));
 
-        Segmentation segmentation = options.Segmentation ?? Slic.Segment(pixels, h, w, c, new SlicOptions
-        {
-            NSegments = options.NSegments,
-            Compactness = options.Compactness,
-            Sigma = options.Sigma,
-        });
+        Segmentation segmentation = options.Segmentation ?? Slic.Segment(pixels, h, w, c, options.Slic);
         if (segmentation.Height != h || segmentation.Width != w)
             throw new ArgumentException(
                 $"The segmentation is {segmentation.Height}×{segmentation.Width}; the image is {h}×{w}.", nameof(options));
@@ -193,17 +202,8 @@ public static class KernelImageExplainer
             if (label < 0 || label >= explainer.OutputCount)
                 throw new ArgumentOutOfRangeException(nameof(labels), label,
                     $"Label {label} is out of range: the model has {explainer.OutputCount} outputs (0..{explainer.OutputCount - 1}).");
-        var features = explainer.ExplainFeatures(new[] { sample }, new KernelExplainOptions
-        {
-            NSamples = options.NSamples,
-            Seed = options.Seed,
-            L1Reg = options.L1Reg,
-            Link = options.Link,
-            MaxBatchRows = options.MaxBatchRows,
-            Progress = options.Progress,
-            Log = options.Log,
-            FeatureGroups = KernelFeatureGroups.FromSegmentation(segmentation, layout, c),
-        }, cancellationToken);
+        var kernelOptions = new KernelExplainOptions(options.Kernel) { FeatureGroups = KernelFeatureGroups.FromSegmentation(segmentation, layout, c) };
+        var features = explainer.ExplainFeatures(new[] { sample }, kernelOptions, cancellationToken);
 
         var ids = labels.ToArray();
         var values = ids.Select(l => features.Values(0, l)).ToArray();
@@ -225,7 +225,7 @@ public static class KernelImageExplainer
         {
             if (t.shape[0] != 1)
                 throw new ArgumentException(
-                    $"image must be a single image; it has a batch of {t.shape[0]} (shape {InputValidation.Format(t.shape)}).", nameof(image));
+                    $"image must be a single image; it has a batch of {t.shape[0]} (shape {Shapes.Format(t.shape)}).", nameof(image));
             t = t.squeeze(0);
         }
         if (axisLabels is not null)
@@ -234,7 +234,7 @@ public static class KernelImageExplainer
             if (names.Count == t.dim() + 1 && t.dim() == 3 && names[0] is "batch") names.RemoveAt(0);
             if (names.Count != t.dim())
                 throw new ArgumentException(
-                    $"axis labels ({string.Join(", ", axisLabels)}) name {names.Count} axes; the image has {t.dim()} (shape {InputValidation.Format(image.shape)}).",
+                    $"axis labels ({string.Join(", ", axisLabels)}) name {names.Count} axes; the image has {t.dim()} (shape {Shapes.Format(image.shape)}).",
                     nameof(axisLabels));
             if (t.dim() == 2) return (t.unsqueeze(-1), ImageLayout.ChannelsLast);
             int ch = names.IndexOf("channels");
@@ -252,10 +252,10 @@ public static class KernelImageExplainer
                 if (t.shape[2] <= 4) return (t, ImageLayout.ChannelsLast);
                 if (t.shape[0] <= 4) return (t.permute(1, 2, 0), ImageLayout.ChannelsFirst);
                 throw new ArgumentException(
-                    $"Cannot tell the channel axis of an image of shape {InputValidation.Format(image.shape)}: pass axis labels.", nameof(image));
+                    $"Cannot tell the channel axis of an image of shape {Shapes.Format(image.shape)}: pass axis labels.", nameof(image));
             default:
                 throw new ArgumentException(
-                    $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {InputValidation.Format(image.shape)}.", nameof(image));
+                    $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {Shapes.Format(image.shape)}.", nameof(image));
         }
     }
 }

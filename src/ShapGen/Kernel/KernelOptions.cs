@@ -201,28 +201,60 @@ public enum ImageLayout
 }
 
 /// <summary>Options of <see cref="KernelExplainer.Explain"/> (shap's <c>shap_values</c> keywords).</summary>
-public sealed class KernelExplainOptions
+/// <remarks>
+/// <see cref="ExplainOptions.RankedOutputs"/> applies to <see cref="KernelExplainer.Explain"/> (ranked by the
+/// outputs in the link's space); <see cref="KernelExplainer.ExplainFeatures"/> always returns every output.
+/// </remarks>
+public sealed class KernelExplainOptions : ExplainOptions
 {
-    /// <summary>Coalitions evaluated per explained sample; null = shap's "auto", 2·M + 2048. Capped at 2^M − 2, where every coalition is enumerated and the result is exact.</summary>
-    public int? NSamples { get; set; }
+    private int? _nsamples;
+    private KernelLink _link = KernelLink.Identity;
 
-    /// <summary>Seed of the coalition sampling; the same seed gives bitwise the same result on the CPU.</summary>
-    public long? Seed { get; set; }
+    /// <summary>Creates options with the defaults.</summary>
+    public KernelExplainOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/> (see <see cref="ExplainOptions(ExplainOptions)"/>).</summary>
+    /// <param name="other">The options to copy.</param>
+    public KernelExplainOptions(KernelExplainOptions other) : base(other)
+    {
+        _nsamples = other._nsamples;
+        L1Reg = other.L1Reg;
+        _link = other._link;
+        FeatureGroups = other.FeatureGroups;
+    }
+
+    /// <summary>
+    /// Coalitions evaluated per explained sample (at least 1); null = shap's "auto", 2·M + 2048. Capped at 2^M − 2,
+    /// where every coalition is enumerated and the result is exact. A count whose coalition tables would not fit the
+    /// memory budget is refused with an <see cref="ArgumentOutOfRangeException"/> before any work.
+    /// </summary>
+    public int? NSamples
+    {
+        get => _nsamples;
+        set
+        {
+            if (value is < 1)
+                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1 (or null for auto).");
+            _nsamples = value;
+        }
+    }
 
     /// <summary>Feature selection before the regression; default <see cref="KernelRegularization.Off"/> (see the type's remarks).</summary>
     public KernelRegularization L1Reg { get; set; } = KernelRegularization.Off;
 
     /// <summary>The link function (shap's <c>link</c>): identity or logit.</summary>
-    public KernelLink Link { get; set; } = KernelLink.Identity;
-
-    /// <summary>Cap on rows per model evaluation (coalitions × background rows); null picks a size from the input size.</summary>
-    public int? MaxBatchRows { get; set; }
-
-    /// <summary>Receives progress (model rows evaluated) after each batch; reaches Done == Total exactly once.</summary>
-    public IProgress<ExplainProgress>? Progress { get; set; }
-
-    /// <summary>Receives a line when a batch runs out of memory and is retried at half its size.</summary>
-    public Action<string>? Log { get; set; }
+    public KernelLink Link
+    {
+        get => _link;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(Link), value, "Unknown link.");
+            _link = value;
+        }
+    }
 
     /// <summary>Which input elements are masked together; null makes every element its own feature.</summary>
     public KernelFeatureGroups? FeatureGroups { get; set; }

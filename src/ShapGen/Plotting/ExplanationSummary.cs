@@ -103,7 +103,7 @@ public static class ExplanationSummary
                     var (scores, where) = regions ? Regions(row, shape, options.RegionSize!.Value) : Features(row, shape);
                     var top = TopByMagnitude(scores, options.TopK).Select(j => (Value: scores[j], Where: where(j))).ToList();
                     string what = regions ? $"{options.RegionSize}x{options.RegionSize} regions" : "features";
-                    sb.AppendLine(CultureInfo.InvariantCulture, $"    {name} {InputValidation.Format(shape)}, top {top.Count} {what} by |attribution|:");
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    {name} {Shapes.Format(shape)}, top {top.Count} {what} by |attribution|:");
                     int width = top.Count == 0 ? 0 : top.Max(t => Signed(t.Value).Length);
                     foreach (var t in top)
                         sb.AppendLine(CultureInfo.InvariantCulture, $"      {Signed(t.Value).PadLeft(width)}  at {t.Where}");
@@ -132,7 +132,7 @@ public static class ExplanationSummary
                 index[d] = rest % shape[d];
                 rest /= shape[d];
             }
-            return InputValidation.Format(index);
+            return Shapes.Format(index);
         }
         return (row.ToArray(), Where);
     }

@@ -27,7 +27,7 @@ internal sealed class ImageData
         if (tensor.IsInvalid) throw new ObjectDisposedException(argument, $"'{argument}' has been disposed.");
         long[] shape = tensor.shape;
         (long n, long c, long h, long w, bool last) = Describe(shape, layout, argument);
-        if (n == 0) throw new ArgumentException($"'{argument}' is empty: shape {InputValidation.Format(shape)}.", argument);
+        if (n == 0) throw new ArgumentException($"'{argument}' is empty: shape {Shapes.Format(shape)}.", argument);
         using var scope = NewDisposeScope();
         var cpu = tensor.detach().cpu().to_type(float64);
         cpu = last ? cpu.reshape(n, h, w, c).permute(0, 3, 1, 2) : cpu.reshape(n, c, h, w);
@@ -43,7 +43,7 @@ internal sealed class ImageData
                 long side = (long)Math.Round(Math.Sqrt(shape[1]));
                 if (side * side != shape[1] || side == 0)
                     throw new ArgumentException(
-                        $"'{argument}' has shape {InputValidation.Format(shape)}: a flat image needs a square pixel count " +
+                        $"'{argument}' has shape {Shapes.Format(shape)}: a flat image needs a square pixel count " +
                         $"(e.g. [N, 784] for 28×28); {shape[1]} is not one. Reshape it to [N, C, H, W].", argument);
                 return (shape[0], 1, side, side, false);
             case 3:
@@ -58,7 +58,7 @@ internal sealed class ImageData
                 return last ? (shape[0], shape[3], shape[1], shape[2], true) : (shape[0], shape[1], shape[2], shape[3], false);
             default:
                 throw new ArgumentException(
-                    $"'{argument}' has shape {InputValidation.Format(shape)}; expected [N, C, H, W], [N, H, W, C], [N, H, W] or [N, s·s].",
+                    $"'{argument}' has shape {Shapes.Format(shape)}; expected [N, C, H, W], [N, H, W, C], [N, H, W] or [N, s·s].",
                     argument);
         }
     }
@@ -69,7 +69,7 @@ internal sealed class ImageData
         bool lastIsChannel = shape[3] is 1 or 3;
         if (firstIsChannel && lastIsChannel)
             throw new ArgumentException(
-                $"'{argument}' has shape {InputValidation.Format(shape)}: both dimension 1 and dimension 3 could be channels. " +
+                $"'{argument}' has shape {Shapes.Format(shape)}: both dimension 1 and dimension 3 could be channels. " +
                 "Set ImagePlotOptions.Layout to ChannelsFirst or ChannelsLast.", argument);
         return lastIsChannel;
     }

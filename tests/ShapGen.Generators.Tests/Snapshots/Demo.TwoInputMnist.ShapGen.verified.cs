@@ -44,15 +44,15 @@ partial class TwoInputMnist
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     private static class __ShapGen_Meta
     {
-        internal static readonly string[]? Labels = new string[] { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" };
-        internal static readonly string[] InputNames = new string[] { "flat", "image" };
-        internal static readonly long[][] SampleShapes = new long[][] { new long[] { 1, 28, 28 }, new long[] { 1, 28, 28 } };
+        internal static readonly global::ShapGen.ModelInfo Info = new(
+            inputNames: new[] { "flat", "image" },
+            sampleShapes: new[] { new long[] { 1, 28, 28 }, new long[] { 1, 28, 28 } },
+            labels: new[] { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" });
+        internal static readonly global::ShapGen.OutputLabels<Label> Labels = new(Label._0, Label._1, Label._2, Label._3, Label._4, Label._5, Label._6, Label._7, Label._8, Label._9);
         internal static global::ShapGen.ExplainableModel Wrap(TwoInputMnist model) =>
-            new global::ShapGen.ExplainableModel(x => model.call(x[0], x[1]), 2, model);
+            new(x => model.call(x[0], x[1]), 2, model ?? throw new global::System.ArgumentNullException(nameof(model)));
         internal static global::ShapGen.ExplainableModel WrapDeepLift(TwoInputMnist model) =>
-            new global::ShapGen.ExplainableModel(x => model.__ShapGen_DeepLiftForward(x[0], x[1]), 2, model);
-        internal static int IndexOf(Label label) => (int)label;
-        internal static Label LabelAt(long index) => (Label)index;
+            new(x => model.__ShapGen_DeepLiftForward(x[0], x[1]), 2, model ?? throw new global::System.ArgumentNullException(nameof(model)));
     }
 
     /// <summary>
@@ -60,271 +60,105 @@ partial class TwoInputMnist
     /// Shapes are checked when it is built. It does not own the tensors.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class Batch
+    public sealed class Batch : global::ShapGen.InputBatch
     {
         /// <summary>Builds a batch and checks every input's per-sample shape, dtype and batch size.</summary>
         /// <param name="flat">Input <c>flat</c>: [N, 1, 28, 28].</param>
         /// <param name="image">Input <c>image</c>: [N, 1, 28, 28].</param>
         /// <exception cref="global::System.ArgumentException">A shape, dtype or batch size is wrong.</exception>
         public Batch([global::ShapGen.Shape(1, 28, 28)] global::TorchSharp.torch.Tensor flat, [global::ShapGen.Shape(1, 28, 28)] global::TorchSharp.torch.Tensor image)
-        {
-            if (flat is null) throw new global::System.ArgumentNullException(nameof(flat));
-            if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-            this.Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { flat, image }, "batch", 2, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
-            this.Flat = flat;
-            this.Image = image;
-        }
+            : base(__ShapGen_Meta.Info, flat, image) { }
 
         /// <summary>Input <c>flat</c>, [N, 1, 28, 28].</summary>
-        public global::TorchSharp.torch.Tensor Flat { get; }
+        public global::TorchSharp.torch.Tensor Flat => InputAt(0);
 
         /// <summary>Input <c>image</c>, [N, 1, 28, 28].</summary>
-        public global::TorchSharp.torch.Tensor Image { get; }
-
-        /// <summary>Number of samples N.</summary>
-        public long Count { get; }
+        public global::TorchSharp.torch.Tensor Image => InputAt(1);
 
         /// <summary>The declared per-sample shape of each input, in input order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<long[]> SampleShapes => __ShapGen_Meta.SampleShapes;
+        public static global::System.Collections.Generic.IReadOnlyList<long[]> SampleShapes => __ShapGen_Meta.Info.SampleShapes;
 
         /// <summary>The input's tensor.</summary>
-        public global::TorchSharp.torch.Tensor this[Input input] => input switch
-        {
-            Input.Flat => Flat,
-            Input.Image => Image,
-            _ => throw new global::System.ArgumentOutOfRangeException(nameof(input), input, "Not an input of this model."),
-        };
-
-        /// <summary>The tensors in input order, as the engines take them.</summary>
-        public global::TorchSharp.torch.Tensor[] ToArray() => new global::TorchSharp.torch.Tensor[] { Flat, Image };
+        public global::TorchSharp.torch.Tensor this[Input input] => InputAt((int)input);
     }
 
     /// <summary>The attributions of one output (or variances of their estimates), one tensor per input, each shaped like that input's batch.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public readonly struct Attributions
     {
-        private readonly global::ShapGen.Explanation _explanation;
-        private readonly int _output;
-        private readonly bool _variance;
-
-        internal Attributions(global::ShapGen.Explanation explanation, int output, bool variance)
-        {
-            _explanation = explanation;
-            _output = output;
-            _variance = variance;
-        }
+        private readonly global::ShapGen.OutputAttributions _values;
+        internal Attributions(global::ShapGen.OutputAttributions values) => _values = values;
 
         /// <summary>For input <c>flat</c>: [N, 1, 28, 28]. Owned by the result.</summary>
-        public global::TorchSharp.torch.Tensor Flat => _variance ? _explanation.Variance(_output, 0) : _explanation[_output, 0];
+        public global::TorchSharp.torch.Tensor Flat => _values[0];
 
         /// <summary>For input <c>image</c>: [N, 1, 28, 28]. Owned by the result.</summary>
-        public global::TorchSharp.torch.Tensor Image => _variance ? _explanation.Variance(_output, 1) : _explanation[_output, 1];
+        public global::TorchSharp.torch.Tensor Image => _values[1];
 
         /// <summary>The tensor for one input.</summary>
-        public global::TorchSharp.torch.Tensor this[Input input] => _variance ? _explanation.Variance(_output, (int)input) : _explanation[_output, (int)input];
+        public global::TorchSharp.torch.Tensor this[Input input] => _values[(int)input];
     }
 
-    /// <summary>
-    /// An explanation of a batch with typed access by label and by input. Owns its tensors: dispose it.
-    /// </summary>
+    /// <summary>An explanation of a batch with typed access by label and by input. Owns its tensors: dispose it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class Result : global::System.IDisposable
+    public sealed class Result : global::ShapGen.ExplanationResult<Input>
     {
         /// <summary>Wraps an engine explanation (and takes ownership of it).</summary>
-        public Result(global::ShapGen.Explanation explanation) => Explanation = explanation ?? throw new global::System.ArgumentNullException(nameof(explanation));
-
-        /// <summary>The untyped explanation.</summary>
-        public global::ShapGen.Explanation Explanation { get; }
+        /// <param name="explanation">The engine's explanation.</param>
+        public Result(global::ShapGen.Explanation explanation) : base(explanation) { }
 
         /// <summary>The attributions of one labelled output (not available with ranked outputs: use <see cref="Rank"/>).</summary>
-        public Attributions this[Label label] => new Attributions(Explanation, Output(__ShapGen_Meta.IndexOf(label)), false);
+        public Attributions this[Label label] => new(Output(__ShapGen_Meta.Labels.IndexOf(label)));
 
         /// <summary>The variances of the estimates for one labelled output (requires ReturnVariances).</summary>
-        public Attributions Variance(Label label) => new Attributions(Explanation, Output(__ShapGen_Meta.IndexOf(label)), true);
-
-        /// <summary>E[f(background)] of one labelled output.</summary>
-        public double ExpectedValue(Label label) => __ShapGen_ExpectedValue(__ShapGen_Meta.IndexOf(label));
-
-        /// <summary>With ranked outputs: for each sample, the labels of the outputs explained at each rank; otherwise null.</summary>
-        public Label[][]? RankedLabels
-        {
-            get
-            {
-                var indexes = RankedIndexes;
-                if (indexes is null) return null;
-                var labels = new Label[indexes.Length][];
-                for (int i = 0; i < indexes.Length; i++)
-                {
-                    labels[i] = new Label[indexes[i].Length];
-                    for (int j = 0; j < indexes[i].Length; j++) labels[i][j] = __ShapGen_Meta.LabelAt(indexes[i][j]);
-                }
-                return labels;
-            }
-        }
+        public Attributions Variance(Label label) => new(OutputVariances(__ShapGen_Meta.Labels.IndexOf(label)));
 
         /// <summary>The attributions of model output <paramref name="output"/> (not available with ranked outputs: use <see cref="Rank"/>).</summary>
-        public Attributions this[int output] => new Attributions(Explanation, Output(output), false);
+        public Attributions this[int output] => new(Output(output));
 
-        /// <summary>With ranked outputs: the attributions at rank <paramref name="rank"/> (0 = first), for each sample the output in <see cref="RankedIndexes"/>.</summary>
-        public Attributions Rank(int rank) => new Attributions(Explanation, rank, false);
+        /// <summary>With ranked outputs: the attributions at rank <paramref name="rank"/> (0 = first), for each sample the output in <c>RankedIndexes</c>.</summary>
+        public Attributions Rank(int rank) => new(AtRank(rank));
 
-        /// <summary>All outputs' attributions for one input, in output (or rank) order.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::TorchSharp.torch.Tensor> ForInput(Input input) => Explanation.ForInput((int)input);
+        /// <summary>E[f(background)] of one labelled output.</summary>
+        public double ExpectedValue(Label label) => ExpectedValue(__ShapGen_Meta.Labels.IndexOf(label));
 
-        /// <summary>E[f(background)] for every model output, [K].</summary>
-        public global::TorchSharp.torch.Tensor ExpectedValues => Explanation.ExpectedValues;
-
-        /// <summary>E[f(background)] of model output <paramref name="output"/>.</summary>
-        public double ExpectedValue(int output) => __ShapGen_ExpectedValue(output);
-
-        /// <summary>True when variances of the estimates were computed.</summary>
-        public bool HasVariances => Explanation.HasVariances;
-
-        /// <summary>With ranked outputs: [N][k] model output indexes explained at each rank; otherwise null.</summary>
-        public long[][]? RankedIndexes
-        {
-            get
-            {
-                var indexes = Explanation.OutputIndexes;
-                if (indexes is null) return null;
-                long n = indexes.shape[0], k = indexes.shape[1];
-                long[] flat;
-                if (indexes.device_type == global::TorchSharp.DeviceType.CPU) flat = indexes.data<long>().ToArray();
-                else
-                {
-                    using var host = indexes.cpu();
-                    flat = host.data<long>().ToArray();
-                }
-                var result = new long[n][];
-                for (long i = 0; i < n; i++)
-                {
-                    result[i] = new long[k];
-                    global::System.Array.Copy(flat, i * k, result[i], 0, k);
-                }
-                return result;
-            }
-        }
-
-        /// <summary>shap ≥ 0.45's layout for one input: a new tensor [N, …shape, K] (the caller owns it).</summary>
-        public global::TorchSharp.torch.Tensor ToShapLayout(Input input) => Explanation.ToShapLayout((int)input);
-
-        /// <summary>Frees the tensors of the explanation.</summary>
-        public void Dispose() => Explanation.Dispose();
-
-        private int Output(int output)
-        {
-            if (Explanation.IsRanked)
-                throw new global::System.InvalidOperationException("This explanation was made with RankedOutputs: access it by rank with Rank(i) and read RankedLabels/RankedIndexes.");
-            return output;
-        }
-
-        private double __ShapGen_ExpectedValue(int output)
-        {
-            var values = Explanation.ExpectedValues;
-            if ((uint)output >= (ulong)values.shape[0])
-                throw new global::System.ArgumentOutOfRangeException(nameof(output), output, "The model has " + values.shape[0].ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " output(s).");
-            using var value = values[output];
-            return global::TorchSharp.TensorExtensionMethods.ToDouble(value);
-        }
+        /// <summary>With ranked outputs: for each sample, the labels of the outputs explained at each rank; otherwise null.</summary>
+        public Label[][]? RankedLabels => __ShapGen_Meta.Labels.Of(RankedIndexes);
     }
 
     /// <summary>Explains <see cref="TwoInputMnist"/> with expected gradients (shap's GradientExplainer).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class GradientExplainer : global::System.IDisposable
+    public sealed class GradientExplainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.GradientExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public GradientExplainer(TwoInputMnist model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.GradientExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.GradientExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
     /// <summary>Explains <see cref="TwoInputMnist"/> with DeepLIFT-SHAP (shap's DeepExplainer); functional nonlinearities in forward go through the generated DeepLIFT forward.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class DeepExplainer : global::System.IDisposable
+    public sealed class DeepExplainer : global::ShapGen.ModelExplainer<global::ShapGen.DeepExplainer, global::ShapGen.DeepExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.DeepExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public DeepExplainer(TwoInputMnist model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.DeepExplainer(__ShapGen_Meta.WrapDeepLift(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.DeepExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.DeepExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.DeepExplainer(__ShapGen_Meta.WrapDeepLift(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
     /// <summary>Explains <see cref="TwoInputMnist"/> with KernelSHAP (shap's KernelExplainer).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class KernelExplainer : global::System.IDisposable
+    public sealed class KernelExplainer : global::ShapGen.ModelExplainer<global::ShapGen.KernelExplainer, global::ShapGen.KernelExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.KernelExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public KernelExplainer(TwoInputMnist model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.KernelExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.KernelExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.KernelExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.KernelExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
-
 }

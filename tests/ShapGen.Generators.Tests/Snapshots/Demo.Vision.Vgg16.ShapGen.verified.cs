@@ -16,11 +16,12 @@ partial class Vgg16
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     private static class __ShapGen_Meta
     {
-        internal static readonly string[]? Labels = null;
-        internal static readonly string[] InputNames = new string[] { "image" };
-        internal static readonly long[][] SampleShapes = new long[][] { new long[] { 3, 224, 224 } };
+        internal static readonly global::ShapGen.ModelInfo Info = new(
+            inputNames: new[] { "image" },
+            sampleShapes: new[] { new long[] { 3, 224, 224 } },
+            labels: null);
         internal static global::ShapGen.ExplainableModel Wrap(Vgg16 model) =>
-            new global::ShapGen.ExplainableModel(x => model.call(x[0]), 1, model);
+            new(x => model.call(x[0]), 1, model ?? throw new global::System.ArgumentNullException(nameof(model)));
     }
 
     /// <summary>
@@ -28,282 +29,105 @@ partial class Vgg16
     /// Shapes are checked when it is built. It does not own the tensors.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class Batch
+    public sealed class Batch : global::ShapGen.InputBatch
     {
         /// <summary>Builds a batch and checks every input's per-sample shape, dtype and batch size.</summary>
         /// <param name="image">Input <c>image</c>: [N, 3, 224, 224].</param>
         /// <exception cref="global::System.ArgumentException">A shape, dtype or batch size is wrong.</exception>
         public Batch([global::ShapGen.Shape(3, 224, 224)] global::TorchSharp.torch.Tensor image)
-        {
-            if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-            this.Count = global::ShapGen.InputValidation.CheckBatch(new global::TorchSharp.torch.Tensor[] { image }, "batch", 1, __ShapGen_Meta.SampleShapes, null, __ShapGen_Meta.InputNames);
-            this.Image = image;
-        }
+            : base(__ShapGen_Meta.Info, image) { }
 
         /// <summary>Input <c>image</c>, [N, 3, 224, 224].</summary>
-        public global::TorchSharp.torch.Tensor Image { get; }
-
-        /// <summary>Number of samples N.</summary>
-        public long Count { get; }
+        public global::TorchSharp.torch.Tensor Image => InputAt(0);
 
         /// <summary>The declared per-sample shape of each input, in input order.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<long[]> SampleShapes => __ShapGen_Meta.SampleShapes;
+        public static global::System.Collections.Generic.IReadOnlyList<long[]> SampleShapes => __ShapGen_Meta.Info.SampleShapes;
 
         /// <summary>The input's tensor.</summary>
-        public global::TorchSharp.torch.Tensor this[Input input] => input switch
-        {
-            Input.Image => Image,
-            _ => throw new global::System.ArgumentOutOfRangeException(nameof(input), input, "Not an input of this model."),
-        };
-
-        /// <summary>The tensors in input order, as the engines take them.</summary>
-        public global::TorchSharp.torch.Tensor[] ToArray() => new global::TorchSharp.torch.Tensor[] { Image };
+        public global::TorchSharp.torch.Tensor this[Input input] => InputAt((int)input);
     }
 
     /// <summary>The attributions of one output (or variances of their estimates), one tensor per input, each shaped like that input's batch.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public readonly struct Attributions
     {
-        private readonly global::ShapGen.Explanation _explanation;
-        private readonly int _output;
-        private readonly bool _variance;
-
-        internal Attributions(global::ShapGen.Explanation explanation, int output, bool variance)
-        {
-            _explanation = explanation;
-            _output = output;
-            _variance = variance;
-        }
+        private readonly global::ShapGen.OutputAttributions _values;
+        internal Attributions(global::ShapGen.OutputAttributions values) => _values = values;
 
         /// <summary>For input <c>image</c>: [N, 3, 224, 224]. Owned by the result.</summary>
-        public global::TorchSharp.torch.Tensor Image => _variance ? _explanation.Variance(_output, 0) : _explanation[_output, 0];
+        public global::TorchSharp.torch.Tensor Image => _values[0];
 
         /// <summary>The tensor for one input.</summary>
-        public global::TorchSharp.torch.Tensor this[Input input] => _variance ? _explanation.Variance(_output, (int)input) : _explanation[_output, (int)input];
+        public global::TorchSharp.torch.Tensor this[Input input] => _values[(int)input];
     }
 
-    /// <summary>
-    /// An explanation of a batch with typed access by label and by input. Owns its tensors: dispose it.
-    /// </summary>
+    /// <summary>An explanation of a batch with typed access by label and by input. Owns its tensors: dispose it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class Result : global::System.IDisposable
+    public sealed class Result : global::ShapGen.ExplanationResult<Input>
     {
         /// <summary>Wraps an engine explanation (and takes ownership of it).</summary>
-        public Result(global::ShapGen.Explanation explanation) => Explanation = explanation ?? throw new global::System.ArgumentNullException(nameof(explanation));
-
-        /// <summary>The untyped explanation.</summary>
-        public global::ShapGen.Explanation Explanation { get; }
+        /// <param name="explanation">The engine's explanation.</param>
+        public Result(global::ShapGen.Explanation explanation) : base(explanation) { }
 
         /// <summary>The attributions of model output <paramref name="output"/> (not available with ranked outputs: use <see cref="Rank"/>).</summary>
-        public Attributions this[int output] => new Attributions(Explanation, Output(output), false);
+        public Attributions this[int output] => new(Output(output));
 
-        /// <summary>With ranked outputs: the attributions at rank <paramref name="rank"/> (0 = first), for each sample the output in <see cref="RankedIndexes"/>.</summary>
-        public Attributions Rank(int rank) => new Attributions(Explanation, rank, false);
-
-        /// <summary>All outputs' attributions for one input, in output (or rank) order.</summary>
-        public global::System.Collections.Generic.IReadOnlyList<global::TorchSharp.torch.Tensor> ForInput(Input input) => Explanation.ForInput((int)input);
-
-        /// <summary>E[f(background)] for every model output, [K].</summary>
-        public global::TorchSharp.torch.Tensor ExpectedValues => Explanation.ExpectedValues;
-
-        /// <summary>E[f(background)] of model output <paramref name="output"/>.</summary>
-        public double ExpectedValue(int output) => __ShapGen_ExpectedValue(output);
-
-        /// <summary>True when variances of the estimates were computed.</summary>
-        public bool HasVariances => Explanation.HasVariances;
-
-        /// <summary>With ranked outputs: [N][k] model output indexes explained at each rank; otherwise null.</summary>
-        public long[][]? RankedIndexes
-        {
-            get
-            {
-                var indexes = Explanation.OutputIndexes;
-                if (indexes is null) return null;
-                long n = indexes.shape[0], k = indexes.shape[1];
-                long[] flat;
-                if (indexes.device_type == global::TorchSharp.DeviceType.CPU) flat = indexes.data<long>().ToArray();
-                else
-                {
-                    using var host = indexes.cpu();
-                    flat = host.data<long>().ToArray();
-                }
-                var result = new long[n][];
-                for (long i = 0; i < n; i++)
-                {
-                    result[i] = new long[k];
-                    global::System.Array.Copy(flat, i * k, result[i], 0, k);
-                }
-                return result;
-            }
-        }
-
-        /// <summary>shap ≥ 0.45's layout for one input: a new tensor [N, …shape, K] (the caller owns it).</summary>
-        public global::TorchSharp.torch.Tensor ToShapLayout(Input input) => Explanation.ToShapLayout((int)input);
-
-        /// <summary>Frees the tensors of the explanation.</summary>
-        public void Dispose() => Explanation.Dispose();
-
-        private int Output(int output)
-        {
-            if (Explanation.IsRanked)
-                throw new global::System.InvalidOperationException("This explanation was made with RankedOutputs: access it by rank with Rank(i) and read RankedLabels/RankedIndexes.");
-            return output;
-        }
-
-        private double __ShapGen_ExpectedValue(int output)
-        {
-            var values = Explanation.ExpectedValues;
-            if ((uint)output >= (ulong)values.shape[0])
-                throw new global::System.ArgumentOutOfRangeException(nameof(output), output, "The model has " + values.shape[0].ToString(global::System.Globalization.CultureInfo.InvariantCulture) + " output(s).");
-            using var value = values[output];
-            return global::TorchSharp.TensorExtensionMethods.ToDouble(value);
-        }
+        /// <summary>With ranked outputs: the attributions at rank <paramref name="rank"/> (0 = first), for each sample the output in <c>RankedIndexes</c>.</summary>
+        public Attributions Rank(int rank) => new(AtRank(rank));
     }
 
     /// <summary>Explains <see cref="Vgg16"/> with expected gradients (shap's GradientExplainer).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class GradientExplainer : global::System.IDisposable
+    public sealed class GradientExplainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.GradientExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public GradientExplainer(Vgg16 model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.GradientExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.GradientExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
     /// <summary>Explains <see cref="Vgg16"/> with DeepLIFT-SHAP (shap's DeepExplainer).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class DeepExplainer : global::System.IDisposable
+    public sealed class DeepExplainer : global::ShapGen.ModelExplainer<global::ShapGen.DeepExplainer, global::ShapGen.DeepExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.DeepExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public DeepExplainer(Vgg16 model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.DeepExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.DeepExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.DeepExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.DeepExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
     /// <summary>Explains <see cref="Vgg16"/> with KernelSHAP (shap's KernelExplainer).</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class KernelExplainer : global::System.IDisposable
+    public sealed class KernelExplainer : global::ShapGen.ModelExplainer<global::ShapGen.KernelExplainer, global::ShapGen.KernelExplainOptions, Batch, Result>
     {
-        private readonly global::ShapGen.KernelExplainer _engine;
-
         /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public KernelExplainer(Vgg16 model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.KernelExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), labels: __ShapGen_Meta.Labels, inputNames: __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.KernelExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public Result Explain(Batch inputs, global::ShapGen.KernelExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new Result(_engine.Explain(inputs.ToArray(), options, cancellationToken));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.KernelExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
     /// <summary>An explanation of a layer's input: per output, one tensor shaped [N, …layer input shape]. Owns its tensors: dispose it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class LayerResult : global::System.IDisposable
+    public sealed class LayerResult : global::ShapGen.LayerExplanationResult
     {
         /// <summary>Wraps an engine explanation of a layer (taking ownership) and checks its per-sample shape when one is known.</summary>
         /// <param name="explanation">The engine's explanation.</param>
         /// <param name="layer">The layer path, for messages.</param>
         /// <param name="shape">The expected per-sample shape of the layer input, or null.</param>
-        public LayerResult(global::ShapGen.Explanation explanation, string layer, long[]? shape)
-        {
-            Explanation = explanation ?? throw new global::System.ArgumentNullException(nameof(explanation));
-            Layer = layer;
-            if (shape is not null)
-            {
-                var actual = global::System.Linq.Enumerable.ToArray(global::System.Linq.Enumerable.Skip(explanation[0, 0].shape, 1));
-                if (!global::System.Linq.Enumerable.SequenceEqual(actual, shape))
-                {
-                    explanation.Dispose();
-                    throw new global::System.InvalidOperationException("Layer '" + layer + "' has per-sample input shape " + global::ShapGen.InputValidation.Format(actual) + "; expected " + global::ShapGen.InputValidation.Format(shape) + ".");
-                }
-            }
-        }
-
-        /// <summary>The untyped explanation.</summary>
-        public global::ShapGen.Explanation Explanation { get; }
-
-        /// <summary>The explained layer's path.</summary>
-        public string Layer { get; }
-
-        /// <summary>The attributions of model output (or rank) <paramref name="output"/> to the layer input.</summary>
-        public global::TorchSharp.torch.Tensor this[int output] => Explanation[output, 0];
-
-        /// <summary>E[f(background)] for every model output, [K].</summary>
-        public global::TorchSharp.torch.Tensor ExpectedValues => Explanation.ExpectedValues;
-
-        /// <summary>Frees the tensors of the explanation.</summary>
-        public void Dispose() => Explanation.Dispose();
+        public LayerResult(global::ShapGen.Explanation explanation, string layer, global::System.Collections.Generic.IReadOnlyList<long>? shape)
+            : base(explanation, layer, shape) { }
     }
 
     /// <summary>Explains <see cref="Vgg16"/> with expected gradients for the input of layer 'features.7'.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public sealed class Features7Explainer : global::System.IDisposable
+    public sealed class Features7Explainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, LayerResult>
     {
-        private readonly global::ShapGen.GradientExplainer _engine;
-
         /// <summary>The explained layer's module path.</summary>
         public const string LayerPath = "features.7";
 
@@ -314,27 +138,7 @@ partial class Vgg16
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public Features7Explainer(Vgg16 model, Batch background)
-        {
-            if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            if (background is null) throw new global::System.ArgumentNullException(nameof(background));
-            _engine = new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), background.ToArray(), LayerPath, __ShapGen_Meta.Labels, __ShapGen_Meta.InputNames);
-        }
-
-        /// <summary>The untyped engine.</summary>
-        public global::ShapGen.GradientExplainer Engine => _engine;
-
-        /// <summary>Explains a batch.</summary>
-        /// <param name="inputs">The samples to explain.</param>
-        /// <param name="options">Options, or null for the defaults.</param>
-        /// <param name="cancellationToken">Stops the work between batches.</param>
-        public LayerResult Explain(Batch inputs, global::ShapGen.GradientExplainOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
-        {
-            if (inputs is null) throw new global::System.ArgumentNullException(nameof(inputs));
-            return new LayerResult(_engine.Explain(inputs.ToArray(), options, cancellationToken), LayerPath, LayerShape is null ? null : global::System.Linq.Enumerable.ToArray(LayerShape));
-        }
-
-        /// <summary>Frees the engine's tensors.</summary>
-        public void Dispose() => _engine.Dispose();
+            : base(new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new LayerResult(explanation, LayerPath, LayerShape)) { }
     }
-
 }

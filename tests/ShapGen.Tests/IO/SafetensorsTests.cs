@@ -103,8 +103,57 @@ public sealed class SafetensorsTests : IDisposable
         string bad = Path.Combine(_dir, "bad.safetensors");
         File.WriteAllBytes(bad, new byte[] { 255, 255, 0, 0, 0, 0, 0, 0, 1, 2 });
         var e = Assert.Throws<InvalidDataException>(() => Safetensors.Load(bad));
-        Assert.Contains("exceeds", e.Message);
+        Assert.Contains("header length of 65535 bytes, but only 2 follow", e.Message);
         string overflow = HandMade("{'a':{'dtype':'F32','shape':[4],'data_offsets':[0,16]}}".Replace('\'', '"'), new byte[8]);
-        Assert.Contains("do not fit", Assert.Throws<InvalidDataException>(() => Safetensors.Load(overflow)).Message);
+        Assert.Contains("expected 0 ≤ begin ≤ end ≤ 8", Assert.Throws<InvalidDataException>(() => Safetensors.Load(overflow)).Message);
+    }
+
+    // Hostile headers, each over 8 bytes of data (two F32 values) unless the case needs otherwise. Every one must be an
+    // InvalidDataException that names the file and says what was expected and what was found, before any tensor exists.
+    [Theory]
+    [InlineData("negative offsets read the header", "{'a':{'dtype':'F32','shape':[2],'data_offsets':[-8,0]}}", 8, "[-8, 0]", "0 ≤ begin ≤ end ≤ 8")]
+    [InlineData("end before begin", "{'a':{'dtype':'F32','shape':[0],'data_offsets':[8,4]}}", 8, "[8, 4]", "0 ≤ begin ≤ end ≤ 8")]
+    [InlineData("end past the data", "{'a':{'dtype':'F32','shape':[4],'data_offsets':[0,16]}}", 8, "[0, 16]", "0 ≤ begin ≤ end ≤ 8")]
+    [InlineData("offsets that overflow", "{'a':{'dtype':'F32','shape':[2],'data_offsets':[9223372036854775799,9223372036854775807]}}", 8, "9223372036854775807", "≤ 8")]
+    [InlineData("size not dtype × shape", "{'a':{'dtype':'F32','shape':[3],'data_offsets':[0,8]}}", 8, "8 bytes", "needs 12")]
+    [InlineData("overlap", "{'a':{'dtype':'F32','shape':[2],'data_offsets':[0,8]},'b':{'dtype':'F32','shape':[1],'data_offsets':[4,8]}}", 8, "'b'", "overlaps tensor 'a', which ends at 8")]
+    [InlineData("gap", "{'a':{'dtype':'F32','shape':[1],'data_offsets':[4,8]}}", 8, "[0, 4)", "expected to begin at 0")]
+    [InlineData("bytes nobody owns at the end", "{'a':{'dtype':'F32','shape':[1],'data_offsets':[0,4]}}", 8, "cover 4 bytes", "it has 8")]
+    [InlineData("negative dimension", "{'a':{'dtype':'F32','shape':[-1,2],'data_offsets':[0,8]}}", 8, "[-1, 2]", "negative dimension -1")]
+    [InlineData("2^62 elements of 4 bytes wrap to 0 bytes", "{'a':{'dtype':'F32','shape':[4611686018427387904],'data_offsets':[0,0]}}", 0, "[4611686018427387904]", "needs more than")]
+    [InlineData("dimensions whose product overflows", "{'a':{'dtype':'U8','shape':[4294967296,4294967296],'data_offsets':[0,0]}}", 0, "[4294967296, 4294967296]", "needs more than")]
+    [InlineData("dimension beyond 64 bits", "{'a':{'dtype':'F32','shape':[18446744073709551616],'data_offsets':[0,8]}}", 8, "18446744073709551616", "not a 64-bit integer")]
+    [InlineData("fractional dimension", "{'a':{'dtype':'F32','shape':[1.5],'data_offsets':[0,8]}}", 8, "1.5", "not a 64-bit integer")]
+    [InlineData("shape not an array", "{'a':{'dtype':'F32','shape':2,'data_offsets':[0,8]}}", 8, "'shape' 2", "expected an array")]
+    [InlineData("three offsets", "{'a':{'dtype':'F32','shape':[2],'data_offsets':[0,4,8]}}", 8, "3 data_offsets", "expected 2")]
+    [InlineData("a name twice", "{'a':{'dtype':'F32','shape':[1],'data_offsets':[0,4]},'a':{'dtype':'F32','shape':[1],'data_offsets':[4,8]}}", 8, "'a'", "appears twice")]
+    [InlineData("header not an object", "[1,2]", 8, "Array", "not an object")]
+    public void Hostile_headers_are_invalid_data_naming_the_file_and_the_problem(string why, string header, int dataBytes, string found, string expected)
+    {
+        string path = HandMade(header.Replace('\'', '"'), new byte[dataBytes]);
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.Load(path));
+        Assert.True(e.Message.Contains(path, StringComparison.Ordinal), $"{why}: {e.Message}");
+        Assert.True(e.Message.Contains(found, StringComparison.Ordinal), $"{why}: '{found}' not in: {e.Message}");
+        Assert.True(e.Message.Contains(expected, StringComparison.Ordinal), $"{why}: '{expected}' not in: {e.Message}");
+    }
+
+    [Fact]
+    public void Header_length_beyond_the_file_says_how_much_follows()
+    {
+        string path = Path.Combine(_dir, "short.safetensors");
+        File.WriteAllBytes(path, new byte[] { 100, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'}' });
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("header length of 100 bytes, but only 2 follow", e.Message);
+        // 2^64 − 1 as the length: no overflow into a small or negative number.
+        File.WriteAllBytes(path, new byte[] { 255, 255, 255, 255, 255, 255, 255, 255, (byte)'{', (byte)'}' });
+        Assert.Contains("18446744073709551615", Assert.Throws<InvalidDataException>(() => Safetensors.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_directory_is_not_reported_as_missing()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Safetensors.Load(_dir));
+        Assert.Contains($"'{_dir}' is a directory", e.Message);
     }
 }

@@ -13,27 +13,39 @@ namespace ShapGen.Tests.Kernel;
 /// <summary>The binary-MNIST ONNX model of ../shared/data (DIANNA's tutorial model) through the one-call API.</summary>
 public sealed class OnnxKernelTests
 {
-    internal static string ModelPath => SharedData.File("binary-mnist-model.onnx");
+    private const string Model = "binary-mnist-model.onnx";
+    private const string Digits = "binary-mnist.npz";
+
+    internal static string ModelPath => SharedData.File(Model);
 
     /// <summary>The first test image of the given digit, [28, 28, 1] raw pixels 0..255.</summary>
     internal static Tensor Digit(int digit)
     {
-        var data = Npz.Load(SharedData.File("binary-mnist.npz"));
+        var data = Npz.Load(SharedData.File(Digits));
         var labels = data["y_test"].to_type(int64).data<long>().ToArray();
         int index = Array.IndexOf(labels, (long)digit);
         Assert.True(index >= 0);
         return data["X_test"][index].to_type(float32).reshape(28, 28, 1);
     }
 
-    [Theory]
+    /// <summary>DIANNA's keywords as image options: nsamples, seed, n_segments, axis_labels, background 0.</summary>
+    private static KernelImageOptions Dianna(int nsamples, long? seed = null, int nSegments = 200, string[]? axisLabels = null) => new()
+    {
+        Kernel = { NSamples = nsamples, Seed = seed },
+        Slic = { NSegments = nSegments },
+        Background = 0,
+        AxisLabels = axisLabels,
+    };
+
+    [SharedDataTheory(Model, Digits)]
     [InlineData(0)]
     [InlineData(1)]
     public void Dianna_call_on_a_real_digit_adds_up_to_the_model_outputs(int digit)
     {
         using var scope = NewDisposeScope();
         var image = Digit(digit);
-        using var result = OnnxExplain.ExplainImage(ModelPath, image, labels: new[] { 0, 1 }, nsamples: 1000, background: 0,
-            nSegments: 200, sigma: 0, axisLabels: new[] { "height", "width", "channels" }, seed: 1);
+        using var result = OnnxExplain.ExplainImage(ModelPath, image, labels: new[] { 0, 1 }, Dianna(1000, seed: 1, nSegments: 200,
+            axisLabels: new[] { "height", "width", "channels" }));
 
         using var model = new OnnxModel(ModelPath);
         var fx = model.Run(image.permute(2, 0, 1).unsqueeze(0)).data<float>().ToArray();
@@ -61,7 +73,7 @@ public sealed class OnnxKernelTests
         Assert.All(blackSegments, k => Assert.Equal(0.0, result.ShapleyValues(0)[k]));
     }
 
-    [Fact]
+    [SharedDataFact(Model, Digits)]
     public void Onnx_model_reads_names_and_shapes_and_matches_a_channels_first_call()
     {
         using var model = new OnnxModel(ModelPath);
@@ -73,14 +85,14 @@ public sealed class OnnxKernelTests
         var output = e.Forward(image.permute(2, 0, 1).unsqueeze(0).expand(3, 1, 28, 28));
         Assert.Equal(new long[] { 3, 2 }, output.shape);
         // The same explanation with a channels-first image.
-        using var a = OnnxExplain.ExplainImage(model, image, new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50);
-        using var b = OnnxExplain.ExplainImage(model, image.permute(2, 0, 1), new[] { 1 }, nsamples: 300, seed: 5, nSegments: 50,
-                                               axisLabels: new[] { "channels", "height", "width" });
+        using var a = OnnxExplain.ExplainImage(model, image, new[] { 1 }, Dianna(300, seed: 5, nSegments: 50));
+        using var b = OnnxExplain.ExplainImage(model, image.permute(2, 0, 1), new[] { 1 },
+                                               Dianna(300, seed: 5, nSegments: 50, axisLabels: new[] { "channels", "height", "width" }));
         Assert.Equal(a.ShapleyValues(0), b.ShapleyValues(0));
     }
 
     [Fact]
-    public void Missing_corrupt_and_mismatched_models_give_clear_errors()
+    public void Missing_corrupt_and_directory_paths_give_clear_errors()
     {
         string missing = Path.Combine(Path.GetTempPath(), "shapgen-no-such-model.onnx");
         var e1 = Assert.Throws<FileNotFoundException>(() => new OnnxModel(missing));
@@ -93,7 +105,22 @@ public sealed class OnnxKernelTests
             Assert.Contains("not a valid ONNX model", e2.Message);
         }
         finally { File.Delete(corrupt); }
+        string directory = Directory.CreateTempSubdirectory("shapgen-model-dir-").FullName;
+        try
+        {
+            var e3 = Assert.Throws<ArgumentException>(() => new OnnxModel(directory));
+            Assert.Contains($"'{directory}' is a directory", e3.Message);
+            Assert.Equal("path", e3.ParamName);
+            using var scope = NewDisposeScope();
+            var e4 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(directory, zeros(28, 28, 1), new[] { 0 }));
+            Assert.Contains("is a directory", e4.Message);
+        }
+        finally { Directory.Delete(directory); }
+    }
 
+    [SharedDataFact(Model, Digits)]
+    public void Mismatched_inputs_and_outputs_give_clear_errors()
+    {
         using var model = new OnnxModel(ModelPath);
         using var scope = NewDisposeScope();
         var e3 = Assert.Throws<ArgumentException>(() => model.Run(zeros(2, 28, 28)));
@@ -104,14 +131,14 @@ public sealed class OnnxKernelTests
         Assert.Contains("no input 'pixels'", e4.Message);
         var e5 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(model, zeros(27, 28, 1), new[] { 0 }));
         Assert.Contains("[N, 1, 28, 28]", e5.Message);
-        var e6 = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExplain.ExplainImage(model, Digit(0), new[] { 2 }, nsamples: 10));
+        var e6 = Assert.Throws<ArgumentOutOfRangeException>(() => OnnxExplain.ExplainImage(model, Digit(0), new[] { 2 }, Dianna(10)));
         Assert.Contains("2 outputs", e6.Message);
         Assert.Throws<ArgumentException>(() => new OnnxModel(ModelPath, outputName: "logits"));
         // Still usable.
         Assert.Equal(new long[] { 1, 2 }, model.Run(zeros(1, 1, 28, 28)).shape);
     }
 
-    [Fact]
+    [SharedDataFact(Digits)]
     public void TorchSharp_model_uses_the_same_image_path()
     {
         using var scope = NewDisposeScope();
@@ -120,7 +147,13 @@ public sealed class OnnxKernelTests
         net.eval();
         var image = Digit(0);
         using var result = KernelImageExplainer.Explain(ExplainableModel.Create(net), image / 255, new[] { 0, 1 },
-            new KernelImageOptions { NSamples = 400, Background = 0, NSegments = 60, Seed = 2, ModelLayout = ImageLayout.ChannelsFirst, Link = KernelLink.Logit });
+            new KernelImageOptions
+            {
+                Kernel = { NSamples = 400, Seed = 2, Link = KernelLink.Logit },
+                Slic = { NSegments = 60 },
+                Background = 0,
+                ModelLayout = ImageLayout.ChannelsFirst,
+            });
         using (no_grad())
         {
             var p = net.call((image / 255).permute(2, 0, 1).unsqueeze(0)).to_type(float64).data<double>().ToArray();
