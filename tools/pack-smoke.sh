@@ -153,6 +153,8 @@ if $sizes; then
   echo "bin/ (no RuntimeIdentifier): $(du -sh "$app/bin/Release/net10.0" | cut -f1)"
   (cd "$app" && dotnet publish -c Release -r linux-x64 --self-contained false -o "$work/publish" > "$work/publish.log" 2>&1) || fail "publish"
   echo "publish -r linux-x64 (framework-dependent): $(du -sh "$work/publish" | cut -f1)"
+  (cd "$app" && dotnet build -c Release -r linux-x64 --self-contained false > "$work/build-rid.log" 2>&1) || fail "build -r linux-x64"
+  echo "bin/ with RuntimeIdentifier linux-x64: $(du -sh "$app/bin/Release/net10.0/linux-x64" | cut -f1)"
   du -sh "$app/bin/Release/net10.0/runtimes"/* 2>/dev/null | sort -h | tail -12
 fi
 echo "pack-smoke: PASS"

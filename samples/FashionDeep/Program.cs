@@ -31,26 +31,25 @@ Console.WriteLine($"Test accuracy: {Trainer.Accuracy(x => model.call(x), xTest, 
 var testLabels = yTest.data<long>().ToArray();
 var picks = Enumerable.Range(0, 10).Select(c => (long)Array.IndexOf(testLabels, (long)c)).ToArray();
 var examples = xTest.index_select(0, tensor(picks));
-using (no_grad())
-{
-    var predicted = model.call(examples).argmax(1).data<long>().ToArray();
-    for (int c = 0; c < 10; c++)
-        Console.WriteLine($"  {SyntheticImages.ClothingClasses[c],-12} predicted {SyntheticImages.ClothingClasses[predicted[c]]}");
-}
-
 var background = new FashionCnn.Batch(xTrain[..backgroundRows]);
 using var explainer = new FashionCnn.DeepExplainer(model, background);
 using var result = explainer.Explain(new FashionCnn.Batch(examples), new DeepExplainOptions
 {
     Progress = new ConsoleProgress("DeepLIFT-SHAP"),   // CheckAdditivity is on: sum + E[f] = f(x) is verified
 });
+using (no_grad())
+{
+    var predicted = model.call(examples).argmax(1).data<long>().ToArray();
+    for (int c = 0; c < 10; c++)
+        Console.WriteLine($"  {result.Labels![c],-12} predicted {result.Labels[(int)predicted[c]]}");
+}
 Console.WriteLine($"Additivity checked for {result.Explanation.OutputCount} outputs x 10 images; " +
                   $"E[f] for 'Sneaker' = {result.ExpectedValue(FashionCnn.Label.Sneaker):F4}");
 
 string png = options.Output("fashion-deepexplainer.png");
 ImagePlot.Save(png, result.ForInput(FashionCnn.Input.Image), examples, new ImagePlotOptions
 {
-    ColumnLabels = SyntheticImages.ClothingClasses,
-    RowLabels = SyntheticImages.ClothingClasses,
+    ColumnLabels = result.Labels,
+    RowLabels = result.Labels,   // one example per class, in class order
 });
 Console.WriteLine($"Picture: {png} ({clock.Elapsed.TotalSeconds:F0} s in all)");

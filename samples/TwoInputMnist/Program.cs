@@ -50,11 +50,10 @@ Console.WriteLine($"True labels: {string.Join(", ", picks.Select(i => testLabels
                   $"E[f(background)] for '7' = {result.ExpectedValue(TwoInputMnist.Label._7):F4}");
 Console.WriteLine(ExplanationSummary.Format(result.Explanation, new ExplanationSummaryOptions { TopK = 3, Sample = 0, RegionSize = 4 }));
 
-var labelsText = Enumerable.Range(0, 10).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-var plot = new ImagePlotOptions { ColumnLabels = labelsText };
+var plot = new ImagePlotOptions { ColumnLabels = result.Labels };
 string flatPng = options.Output("two-input-flat.png"), imagePng = options.Output("two-input-image.png");
 string variancePng = options.Output("two-input-variances.png");
 ImagePlot.Save(flatPng, result.ForInput(TwoInputMnist.Input.Flat), toExplain, plot);
 ImagePlot.Save(imagePng, result.ForInput(TwoInputMnist.Input.Image), toExplain, plot);
-ImagePlot.SaveVariances(variancePng, result.Explanation, (int)TwoInputMnist.Input.Image, toExplain, plot);
+ImagePlot.SaveVariances(variancePng, result.VariancesForInput(TwoInputMnist.Input.Image), toExplain, plot);
 Console.WriteLine($"Pictures: {flatPng}, {imagePng}, {variancePng} ({clock.Elapsed.TotalSeconds:F0} s in all)");

@@ -5,7 +5,6 @@
 // --classes: ImageNet's class-index JSON ({"0": ["n01440764", "tench"], …}) for titles; else class numbers.
 // Without weights the network is random (the pictures then show the method, not ImageNet knowledge).
 using System;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -60,19 +59,16 @@ foreach (var (name, smoothing) in new[] { ("ranked", 0.0), ("smoothed", options.
         NSamples = nsamples, RankedOutputs = 2, LocalSmoothing = smoothing, Seed = 0,
         Progress = new ConsoleProgress(name),
     });
-    var ranked = result.Explanation.OutputIndexes!.cpu().data<long>().ToArray();
-    var titles = new List<string[]>();
-    for (int i = 0; i < 2; i++)
-    {
-        titles.Add(new[] { classNames[ranked[2 * i]], classNames[ranked[2 * i + 1]] });
+    // For each image, the classes explained at rank 0 and 1.
+    var titles = result.RankedIndexes!.Select(classes => classes.Select(c => classNames[c]).ToArray()).ToList();
+    for (int i = 0; i < titles.Count; i++)
         Console.WriteLine($"  image {i}: top classes {string.Join(", ", titles[i])}");
-    }
     string png = options.Output($"vgg16-features7-{name}.png");
-    ImagePlot.Save(png, new[] { result[0], result[1] }, Unnormalise(toExplain), new ImagePlotOptions
+    ImagePlot.Save(png, new[] { result.Rank(0), result.Rank(1) }, Unnormalise(toExplain), new ImagePlotOptions
     {
         PanelLabels = titles,
     });
-    Console.WriteLine($"  attributions {Shapes.Format(result[0].shape)}; picture: {png}");
+    Console.WriteLine($"  attributions {Shapes.Format(result.Rank(0).shape)}; picture: {png}");
 }
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F0} s");
 

@@ -24,12 +24,15 @@ public sealed class OnnxModel : IDisposable
     /// <param name="outputName">The output to explain; null takes the model's first output.</param>
     /// <param name="sessionOptions">ONNX Runtime session options, or null for the defaults.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The path is a directory, or the model has no output <paramref name="outputName"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a loadable ONNX model.</exception>
     /// <exception cref="NotSupportedException">An input or the output is not a float32 tensor.</exception>
     public OnnxModel(string path, string? outputName = null, SessionOptions? sessionOptions = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            throw new ArgumentException($"The ONNX model path '{full}' is a directory; pass the path of the .onnx file itself.", nameof(path));
         if (!File.Exists(full))
             throw new FileNotFoundException($"The ONNX model file '{full}' does not exist.", full);
         try

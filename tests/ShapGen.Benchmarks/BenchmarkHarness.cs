@@ -108,6 +108,25 @@ public static class MachineLoad
         catch (UnauthorizedAccessException) { return null; }
     }
 
+    /// <summary>
+    /// CPU seconds all processes have spent busy (user, nice, system, irq, softirq, steal) since boot, summed over the
+    /// cores, from /proc/stat; null where the file does not exist.
+    /// </summary>
+    public static double? BusySeconds()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+            if (line is null) return null;
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            const double TicksPerSecond = 100;   // USER_HZ, 100 on every Linux platform .NET runs on
+            return (f[0] + f[1] + f[2] + f[5] + f[6] + (f.Length > 7 ? f[7] : 0)) / TicksPerSecond;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>The CPU model named in /proc/cpuinfo ("model name"), or the OS description where there is none.</summary>
     public static string CpuModel()
     {
@@ -178,9 +197,9 @@ public static class Measure
 }
 
 /// <summary>
-/// Writes one JSON object per case on its own line and keeps them for the README table. Each case records the load
-/// average before and after its phases and the core count, and is flagged <c>"loaded": true</c> when either load
-/// exceeds the cores (its figures are then not representative).
+/// Writes one JSON object per case on its own line and keeps them for the README table. Each case records the core
+/// count, the 1-minute load average before and after its phases and the cores other processes used meanwhile, and is
+/// flagged <c>"loaded": true</c> when the machine was busy (its figures are then not representative).
 /// </summary>
 public sealed class Reporter
 {
@@ -198,9 +217,9 @@ public sealed class Reporter
     public void RunCase(IReadOnlyDictionary<string, object?> fields, IReadOnlyList<Phase> phases,
         int repeats, Device device, Func<IReadOnlyDictionary<string, object?>>? checks = null)
     {
-        double? before = MachineLoad.OneMinute();
+        var start = Snapshot.Take();
         var stats = Measure.Interleaved(phases, repeats, device);
-        double? after = MachineLoad.OneMinute();
+        var end = Snapshot.Take();
         var line = new Dictionary<string, object?>(fields);
         if (checks is not null)
             foreach (var (k, v) in checks()) line[k] = v;
@@ -212,23 +231,35 @@ public sealed class Reporter
             ["wall_median_s"] = Round(s.WallMedian), ["wall_min_s"] = Round(s.WallMin), ["wall_max_s"] = Round(s.WallMax),
             ["cpu_median_s"] = Round(s.CpuMedian), ["cpu_min_s"] = Round(s.CpuMin), ["cpu_max_s"] = Round(s.CpuMax),
         });
-        Write(line, before, after);
+        Write(line, start, end);
     }
 
     /// <summary>Reports a line that is not a timed case (e.g. a check's result), with the load stamp.</summary>
     public void Report(IReadOnlyDictionary<string, object?> fields)
     {
-        double? load = MachineLoad.OneMinute();
-        Write(new Dictionary<string, object?>(fields), load, load);
+        var now = Snapshot.Take();
+        Write(new Dictionary<string, object?>(fields), now, now);
     }
 
-    private void Write(Dictionary<string, object?> line, double? before, double? after)
+    /// <summary>
+    /// Stamps the machine's state over a case. The case is flagged loaded when the 1-minute load average, less this
+    /// process's own average use of cores during the case (the benchmark itself keeps its threads busy), exceeded the
+    /// core count, or when other processes used more than a quarter of the cores during the case (from /proc/stat).
+    /// </summary>
+    private void Write(Dictionary<string, object?> line, Snapshot start, Snapshot end)
     {
         int cores = MachineLoad.Cores;
+        double wall = (end.Wall - start.Wall).TotalSeconds;
+        double? own = wall > 0 ? (end.OwnCpu - start.OwnCpu).TotalSeconds / wall : null;
+        double? others = wall > 0 && start.Busy is { } b0 && end.Busy is { } b1 ? Math.Max(0, (b1 - b0) / wall - own!.Value) : null;
+        double? load = start.Load is null && end.Load is null ? null : Math.Max(start.Load ?? 0, end.Load ?? 0) - (own ?? 0);
         line["cores"] = cores;
-        line["load_1min_before"] = before;
-        line["load_1min_after"] = after;
-        line["loaded"] = before > cores || after > cores;
+        line["cpu"] = MachineLoad.CpuModel();
+        line["load_1min_before"] = start.Load;
+        line["load_1min_after"] = end.Load;
+        line["own_cpu_cores"] = own is { } o ? Math.Round(o, 2) : null;
+        line["other_cpu_cores"] = others is { } x ? Math.Round(x, 2) : null;
+        line["loaded"] = load > cores || others > cores / 4.0;
         // The UTC stamp aligns the line with tools/gpu-run.sh's nvidia-smi memory log (TorchSharp 0.107 has no CUDA
         // memory statistics).
         line["finished_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
@@ -238,4 +269,13 @@ public sealed class Reporter
     }
 
     private static double Round(double seconds) => Math.Round(seconds, 4);
+
+    private readonly record struct Snapshot(DateTime Wall, TimeSpan OwnCpu, double? Busy, double? Load)
+    {
+        public static Snapshot Take()
+        {
+            using var process = Process.GetCurrentProcess();
+            return new(DateTime.UtcNow, process.TotalProcessorTime, MachineLoad.BusySeconds(), MachineLoad.OneMinute());
+        }
+    }
 }

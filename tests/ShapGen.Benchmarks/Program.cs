@@ -2,7 +2,9 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Globalization;
 using System.Reflection;
+using System.Text.Json.Nodes;
 using ShapGen.Benchmarks;
 
 // Usage: ShapGen.Benchmarks <name|all|list|readme> [--device cpu|cuda] [--quick] [--repeats R] [benchmark options]
@@ -40,7 +42,8 @@ return 0;
 /// The README's set with settings that fit a 2-core machine in a few minutes; rewrites the tables between the
 /// markers in README.md and docs/*.md, unless a case ran on a loaded machine (then it prints the table and exits 3;
 /// --force writes it anyway, marked loaded). --quick uses small settings and never writes. --dry-run prints only.
-/// --command TEXT is the command quoted above the table; --jsonl PATH keeps the JSON lines.
+/// --command TEXT is the command quoted above the table; --jsonl PATH keeps the JSON lines; --from-jsonl PATH
+/// regenerates the tables from such a file instead of running.
 /// </summary>
 internal static class ReadmeCommand
 {
@@ -48,7 +51,7 @@ internal static class ReadmeCommand
     {
         var options = BenchmarkOptions.Parse(args);
         bool write = !options.Quick && options.Get("dry-run", "false") != "true";
-        string repeats = options.Repeats.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string repeats = options.Repeats.ToString(CultureInfo.InvariantCulture);
         string[] common = options.Quick ? new[] { "--quick", "--repeats", repeats } : new[] { "--repeats", repeats };
         var set = new (string Name, string[] Args)[]
         {
@@ -57,21 +60,38 @@ internal static class ReadmeCommand
                                  : new[] { "--n", "10", "--bg", "100", "--loop-samples", "2", "--replicate", "false" }),
             ("W4", options.Quick ? new[] { "--nsamples", "200" } : Array.Empty<string>()),
         };
-        var reporter = new Reporter();
-        foreach (var (name, extra) in set)
-            benchmarks.Single(b => b.Name == name).Run(BenchmarkOptions.Parse(extra.Concat(common).ToArray()), reporter);
+        IReadOnlyList<JsonObject> results;
+        var finished = DateTime.UtcNow;
+        if (options.Extra.TryGetValue("from-jsonl", out var saved))
+        {
+            // Regenerate the tables from a saved run (e.g. one taken with --jsonl) instead of running again.
+            write = options.Get("dry-run", "false") != "true";
+            results = File.ReadLines(saved).Where(l => l.Trim().Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+            finished = results.Select(c => (string?)c["finished_utc"]).Where(t => t is not null)
+                .Select(t => DateTime.Parse(t!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)).DefaultIfEmpty(finished).Max();
+        }
+        else
+        {
+            var reporter = new Reporter();
+            foreach (var (name, extra) in set)
+                benchmarks.Single(b => b.Name == name).Run(BenchmarkOptions.Parse(extra.Concat(common).ToArray()), reporter);
+            results = reporter.Cases;
+            finished = DateTime.UtcNow;
+        }
 
-        var machine = new MachineInfo(MachineLoad.Cores, MachineLoad.CpuModel(), DateTime.UtcNow,
+        var machine = new MachineInfo(
+            results.Select(c => (int?)c["cores"]).FirstOrDefault(v => v is not null) ?? MachineLoad.Cores,
+            results.Select(c => (string?)c["cpu"]).FirstOrDefault(v => v is not null) ?? MachineLoad.CpuModel(), finished,
             options.Get("command", "dotnet run -c Release --project tests/ShapGen.Benchmarks -- readme " + string.Join(' ', args)).Trim());
         if (options.Extra.TryGetValue("jsonl", out var jsonl))
-            File.WriteAllLines(jsonl, reporter.Cases.Select(c => c.ToJsonString()));
-        string table = ReadmeTable.Format(reporter.Cases, machine);
+            File.WriteAllLines(jsonl, results.Select(c => c.ToJsonString()));
+        string table = ReadmeTable.Format(results, machine);
         Console.WriteLine();
         Console.WriteLine(table);
 
-        int loaded = reporter.Cases.Count(c => c["loaded"]?.GetValue<bool>() == true);
+        int loaded = results.Count(c => c["loaded"]?.GetValue<bool>() == true);
         if (loaded > 0)
-            Console.Error.WriteLine($"bench readme: {loaded} of {reporter.Cases.Count} cases ran with the load average above {MachineLoad.Cores} cores (\"loaded\": true).");
+            Console.Error.WriteLine($"bench readme: {loaded} of {results.Count} cases ran with the load average above {MachineLoad.Cores} cores (\"loaded\": true).");
         if (!write)
         {
             Console.Error.WriteLine("bench readme: nothing written (--quick or --dry-run).");
@@ -84,14 +104,14 @@ internal static class ReadmeCommand
         }
         string root = FindRoot();
         var files = new[] { Path.Combine(root, "README.md") }.Concat(Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Order(StringComparer.Ordinal));
-        var workloads = reporter.Cases.Select(c => (string)c["workload"]!).Distinct().ToList();
+        var workloads = results.Select(c => (string)c["workload"]!).Distinct().ToList();
         foreach (string file in files)
         {
             string text = File.ReadAllText(file);
             string updated = text;
             foreach (string? w in ReadmeTable.MarkedWorkloads(text, workloads))
             {
-                var cases = reporter.Cases.Where(c => w is null || (string)c["workload"]! == w).ToList();
+                var cases = results.Where(c => w is null || (string)c["workload"]! == w).ToList();
                 updated = ReadmeTable.Replace(updated, w, ReadmeTable.Format(cases, machine))!;
             }
             if (updated != text)

@@ -19,6 +19,9 @@ public abstract class ExplanationResult : IDisposable
     /// <summary>The untyped explanation.</summary>
     public Explanation Explanation { get; }
 
+    /// <summary>The model's output labels in output order (for plot titles and messages), or null when it has none.</summary>
+    public IReadOnlyList<string>? Labels => Explanation.Labels;
+
     /// <summary>E[f(background)] for every model output, [K].</summary>
     public Tensor ExpectedValues => Explanation.ExpectedValues;
 

@@ -112,6 +112,7 @@ public static class Slic
     /// <param name="image">The image; any real dtype. Not modified.</param>
     /// <param name="channelsLast">For a 3-d image: true when the layout is [H, W, C], false for [C, H, W].</param>
     /// <param name="options">SLIC parameters; null uses skimage's defaults.</param>
+    /// <exception cref="ArgumentException">The image is not 2- or 3-d, or has no pixels or no channels (e.g. 0×0); the message gives its shape.</exception>
     public static Segmentation Segment(Tensor image, bool channelsLast = true, SlicOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -124,6 +125,9 @@ public static class Slic
             _ => throw new ArgumentException(
                 $"image must be [H, W], [H, W, C] or [C, H, W]; it has shape {Shapes.Format(image.shape)}.", nameof(image)),
         };
+        if (hwc.shape.Any(d => d == 0))
+            throw new ArgumentException(
+                $"image has shape {InputValidation.Format(image.shape)}: SLIC needs at least one row, one column and one channel.", nameof(image));
         int h = (int)hwc.shape[0], w = (int)hwc.shape[1], c = (int)hwc.shape[2];
         double[] data = hwc.to_type(float64).cpu().contiguous().data<double>().ToArray();
         return Segment(data, h, w, c, options);

@@ -181,7 +181,10 @@ public static class ImagePlot
         }
         int rows = image.N, outputs = data.Length;
         CheckLabels(options, rows, outputs);
+        if (data[0].C == 0 || data[0].H == 0 || data[0].W == 0)
+            throw new ArgumentException($"'{argument}[0]' has shape {InputValidation.Format(maps[0].shape)}: no pixels or no channels to draw.", argument);
         var sums = data.Select(d => d.ChannelSum()).ToArray();
+        for (int o = 0; o < outputs; o++) RefuseNaN(sums[o], data[o], argument, o, variances);
         double scale = options.MaxValue ?? ScaleOf(sums.SelectMany(s => s), options.Percentile);
         if (!(scale >= 0) || double.IsInfinity(scale))
             throw new ArgumentOutOfRangeException(nameof(options), scale, options.MaxValue is null
@@ -190,7 +193,13 @@ public static class ImagePlot
 
         bool hasTitles = options.ColumnLabels is not null || options.PanelLabels is not null || options.RowLabels is not null;
         var layout = new ImagePlotLayout(rows, outputs, image.H, image.W, hasTitles, options);
-        var bitmap = new SKBitmap(new SKImageInfo(layout.Width, layout.Height, SKColorType.Rgba8888, SKAlphaType.Premul));
+        SKBitmap bitmap;
+        try { bitmap = new SKBitmap(new SKImageInfo(layout.Width, layout.Height, SKColorType.Rgba8888, SKAlphaType.Premul)); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InsufficientMemoryException(
+                $"SkiaSharp could not allocate the {layout.Width}×{layout.Height} figure ({4L * layout.Width * layout.Height} bytes): {e.Message}", e);
+        }
         try
         {
             using (var canvas = new SKCanvas(bitmap)) canvas.Clear(SKColors.White);
@@ -236,6 +245,24 @@ public static class ImagePlot
             bitmap.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// NaN would draw as zero (no colour), so a failed explanation would look like "nothing matters": refuse it and
+    /// say where the first NaN is.
+    /// </summary>
+    private static void RefuseNaN(double[] sums, ImageData map, string argument, int output, bool variances)
+    {
+        int first = Array.FindIndex(sums, double.IsNaN);
+        if (first < 0) return;
+        int count = sums.Count(double.IsNaN);
+        int hw = map.H * map.W, n = first / hw, y = first % hw / map.W, x = first % map.W;
+        string kind = variances ? "variance" : "attribution";
+        throw new ArgumentException(
+            $"'{argument}[{output}]' holds NaN at {count} of {sums.Length} pixel(s) (summed over channels; the first at sample {n}, row {y}, " +
+            $"column {x}). A NaN {kind} means the explanation failed (the model or its gradient gave NaN); ImagePlot refuses to " +
+            "draw it because it would look like zero. Find the cause, or replace NaN explicitly (nan_to_num) to plot anyway.",
+            argument);
     }
 
     private static void CheckLabels(ImagePlotOptions options, int rows, int outputs)

@@ -11,6 +11,15 @@ namespace ShapGen;
 /// </summary>
 public sealed class ImagePlotLayout
 {
+    /// <summary>
+    /// The largest figure side, in pixels. A figure beyond it (or beyond <see cref="MaxPixels"/>) is refused with an
+    /// <see cref="ArgumentOutOfRangeException"/> that gives its size: it would cost gigabytes and no longer read as one picture.
+    /// </summary>
+    public const int MaxSide = 32_767;
+
+    /// <summary>The largest figure area, in pixels (100 megapixels, 400 MB of RGBA).</summary>
+    public const long MaxPixels = 100_000_000;
+
     /// <summary>Computes the layout of a figure.</summary>
     /// <param name="rows">Explained samples.</param>
     /// <param name="outputs">Output columns (the image column comes on top of these).</param>
@@ -18,6 +27,7 @@ public sealed class ImagePlotLayout
     /// <param name="imageWidth">Image width in image pixels.</param>
     /// <param name="hasTitles">Whether a title strip is drawn above each row.</param>
     /// <param name="options">Sizes; defaults when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size option is out of range, or the figure would exceed <see cref="MaxSide"/> or <see cref="MaxPixels"/>.</exception>
     public ImagePlotLayout(int rows, int outputs, int imageHeight, int imageWidth, bool hasTitles, ImagePlotOptions? options = null)
     {
         options ??= new ImagePlotOptions();
@@ -31,18 +41,31 @@ public sealed class ImagePlotLayout
             throw new ArgumentOutOfRangeException(nameof(options), "Spacing and Margin must not be negative.");
         if (!(options.FontSize > 0))
             throw new ArgumentOutOfRangeException(nameof(options), options.FontSize, "FontSize must be positive.");
+        // Sizes in double first: huge options must give a clear refusal, not an int overflow or a failed allocation.
+        double panelHeight = Math.Max(1, Math.Round((double)options.PanelWidth * imageHeight / imageWidth));
+        double textHeight = Math.Ceiling(options.FontSize * 1.5);
+        double titleHeight = hasTitles ? textHeight : 0;
+        double barHeight = Math.Max(1, Math.Round(options.FontSize));
+        double width = 2.0 * options.Margin + (outputs + 1.0) * options.PanelWidth + (double)outputs * options.Spacing;
+        double height = 2.0 * options.Margin + rows * (titleHeight + panelHeight) + (double)rows * options.Spacing + barHeight + 2 * textHeight;
+        if (width > MaxSide || height > MaxSide || width * height > MaxPixels)
+            throw new ArgumentOutOfRangeException(nameof(options),
+                $"The figure would be {width:F0}×{height:F0} pixels ({rows} row(s) and {outputs + 1} column(s) of " +
+                $"{options.PanelWidth}×{panelHeight:F0} panels, PanelWidth {options.PanelWidth}, Spacing {options.Spacing}, " +
+                $"Margin {options.Margin}, FontSize {options.FontSize}); ImagePlot draws at most {MaxSide} pixels per side and " +
+                $"{MaxPixels} pixels in all. Lower PanelWidth or plot fewer rows or outputs per figure.");
         Rows = rows;
         Columns = outputs + 1;
         Margin = options.Margin;
         Spacing = options.Spacing;
         PanelWidth = options.PanelWidth;
-        PanelHeight = Math.Max(1, (int)Math.Round((double)options.PanelWidth * imageHeight / imageWidth));
-        TextHeight = (int)Math.Ceiling(options.FontSize * 1.5);
-        TitleHeight = hasTitles ? TextHeight : 0;
-        BarHeight = Math.Max(1, (int)Math.Round(options.FontSize));
-        Width = 2 * Margin + Columns * PanelWidth + (Columns - 1) * Spacing;
+        PanelHeight = (int)panelHeight;
+        TextHeight = (int)textHeight;
+        TitleHeight = (int)titleHeight;
+        BarHeight = (int)barHeight;
+        Width = (int)width;
+        Height = (int)height;
         int grid = Rows * (TitleHeight + PanelHeight) + (Rows - 1) * Spacing;
-        Height = 2 * Margin + grid + Spacing + BarHeight + 2 * TextHeight;
         int inner = Width - 2 * Margin;
         int barWidth = Math.Max(Math.Min(inner, PanelWidth), (int)Math.Round(inner * 0.6));
         int barLeft = Margin + (inner - barWidth) / 2;

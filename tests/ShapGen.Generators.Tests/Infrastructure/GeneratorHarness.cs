@@ -36,7 +36,7 @@ internal static class GeneratorHarness
         var all = trees.Concat(EngineStubs.MissingEngineTrees(ParseOptions)).ToArray();
         return CSharpCompilation.Create("UserModels", all, References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
-                optimizationLevel: OptimizationLevel.Release));
+                optimizationLevel: OptimizationLevel.Release, warningLevel: 9999));   // every warning wave, as the SDK compiles
     }
 
     public static GeneratorDriver CreateDriver() =>
@@ -45,9 +45,11 @@ internal static class GeneratorHarness
 
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources));
 
+    /// <summary>Runs the generator once, then checks that a re-run on a cloned compilation comes out of the cache.</summary>
     public static GeneratorRun Run(CSharpCompilation compilation)
     {
         var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics);
+        Caching.AssertRerunIsCached(driver, compilation);
         return new GeneratorRun(driver, (CSharpCompilation)output, driverDiagnostics);
     }
 }

@@ -13,12 +13,15 @@ namespace ShapGen.Tests.Kernel;
 /// <summary>The binary-MNIST ONNX model of ../shared/data (DIANNA's tutorial model) through the one-call API.</summary>
 public sealed class OnnxKernelTests
 {
-    internal static string ModelPath => SharedData.File("binary-mnist-model.onnx");
+    private const string Model = "binary-mnist-model.onnx";
+    private const string Digits = "binary-mnist.npz";
+
+    internal static string ModelPath => SharedData.File(Model);
 
     /// <summary>The first test image of the given digit, [28, 28, 1] raw pixels 0..255.</summary>
     internal static Tensor Digit(int digit)
     {
-        var data = Npz.Load(SharedData.File("binary-mnist.npz"));
+        var data = Npz.Load(SharedData.File(Digits));
         var labels = data["y_test"].to_type(int64).data<long>().ToArray();
         int index = Array.IndexOf(labels, (long)digit);
         Assert.True(index >= 0);
@@ -34,7 +37,7 @@ public sealed class OnnxKernelTests
         AxisLabels = axisLabels,
     };
 
-    [Theory]
+    [SharedDataTheory(Model, Digits)]
     [InlineData(0)]
     [InlineData(1)]
     public void Dianna_call_on_a_real_digit_adds_up_to_the_model_outputs(int digit)
@@ -70,7 +73,7 @@ public sealed class OnnxKernelTests
         Assert.All(blackSegments, k => Assert.Equal(0.0, result.ShapleyValues(0)[k]));
     }
 
-    [Fact]
+    [SharedDataFact(Model, Digits)]
     public void Onnx_model_reads_names_and_shapes_and_matches_a_channels_first_call()
     {
         using var model = new OnnxModel(ModelPath);
@@ -89,7 +92,7 @@ public sealed class OnnxKernelTests
     }
 
     [Fact]
-    public void Missing_corrupt_and_mismatched_models_give_clear_errors()
+    public void Missing_corrupt_and_directory_paths_give_clear_errors()
     {
         string missing = Path.Combine(Path.GetTempPath(), "shapgen-no-such-model.onnx");
         var e1 = Assert.Throws<FileNotFoundException>(() => new OnnxModel(missing));
@@ -102,7 +105,22 @@ public sealed class OnnxKernelTests
             Assert.Contains("not a valid ONNX model", e2.Message);
         }
         finally { File.Delete(corrupt); }
+        string directory = Directory.CreateTempSubdirectory("shapgen-model-dir-").FullName;
+        try
+        {
+            var e3 = Assert.Throws<ArgumentException>(() => new OnnxModel(directory));
+            Assert.Contains($"'{directory}' is a directory", e3.Message);
+            Assert.Equal("path", e3.ParamName);
+            using var scope = NewDisposeScope();
+            var e4 = Assert.Throws<ArgumentException>(() => OnnxExplain.ExplainImage(directory, zeros(28, 28, 1), new[] { 0 }));
+            Assert.Contains("is a directory", e4.Message);
+        }
+        finally { Directory.Delete(directory); }
+    }
 
+    [SharedDataFact(Model, Digits)]
+    public void Mismatched_inputs_and_outputs_give_clear_errors()
+    {
         using var model = new OnnxModel(ModelPath);
         using var scope = NewDisposeScope();
         var e3 = Assert.Throws<ArgumentException>(() => model.Run(zeros(2, 28, 28)));
@@ -120,7 +138,7 @@ public sealed class OnnxKernelTests
         Assert.Equal(new long[] { 1, 2 }, model.Run(zeros(1, 1, 28, 28)).shape);
     }
 
-    [Fact]
+    [SharedDataFact(Digits)]
     public void TorchSharp_model_uses_the_same_image_path()
     {
         using var scope = NewDisposeScope();

@@ -128,4 +128,19 @@ public sealed class SlicTests
         Assert.Contains("expected", ex.Message);
         Assert.Throws<ArgumentException>(() => Slic.Segment(new[] { 1.0, double.NaN, 0, 0 }, 2, 2, 1));
     }
+
+    [Theory]
+    [InlineData(new long[] { 0, 0 }, true)]
+    [InlineData(new long[] { 0, 0, 3 }, true)]
+    [InlineData(new long[] { 4, 0, 1 }, true)]
+    [InlineData(new long[] { 5, 5, 0 }, true)]
+    [InlineData(new long[] { 3, 0, 5 }, false)]
+    public void Empty_images_are_refused_naming_the_image_and_its_shape(long[] shape, bool channelsLast)
+    {
+        using var image = zeros(shape);
+        var e = Assert.Throws<ArgumentException>(() => Slic.Segment(image, channelsLast));
+        Assert.Equal("image", e.ParamName);
+        Assert.Contains($"image has shape {InputValidation.Format(shape)}", e.Message);
+        Assert.Contains("at least one row, one column and one channel", e.Message);
+    }
 }

@@ -216,6 +216,56 @@ public sealed class ImagePlotTests
         Assert.Throws<ArgumentException>(() => ImagePlot.Render(Array.Empty<Tensor>(), GradientImages(2), Small));
     }
 
+    [Theory]
+    [InlineData(1_000_000, 12, 8, 8, "PanelWidth 1000000")]
+    [InlineData(int.MaxValue, 12, 8, 8, "PanelWidth 2147483647")]
+    [InlineData(160, 12, 100_000, 1, "160×16000000 panels")]      // a tall image: the panel height follows its aspect ratio
+    [InlineData(160, 100_000, 8, 8, "FontSize 100000")]
+    [InlineData(5_000, 12, 2, 1, "10044×10092")]                   // under the side limit, over the area limit
+    public void Oversized_figures_are_refused_with_their_size_before_allocating(int panelWidth, float fontSize, int h, int w, string detail)
+    {
+        using var scope = NewDisposeScope();
+        var options = new ImagePlotOptions { PanelWidth = panelWidth, FontSize = fontSize };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ImagePlot.Render(new[] { zeros(1, h, w) }, zeros(1, h, w), options));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("The figure would be", e.Message);
+        Assert.Contains($"at most {ImagePlotLayout.MaxSide} pixels per side and {ImagePlotLayout.MaxPixels} pixels in all", e.Message);
+        Assert.Contains(detail, e.Message);
+    }
+
+    [Fact]
+    public void A_figure_just_under_the_side_limit_renders()
+    {
+        // One row, one output of 1×100 images: width 2·16 + 2·16,361 + 12 = 32,766; height 2·16 + round(16,361 / 100)
+        // + 12 + round(14) + 2·ceil(1.5·14) = 264.
+        using var scope = NewDisposeScope();
+        var options = new ImagePlotOptions { PanelWidth = (ImagePlotLayout.MaxSide - 44) / 2 };
+        using var bitmap = ImagePlot.Render(new[] { ones(1, 1, 100) }, zeros(1, 1, 100), options);
+        Assert.Equal(ImagePlotLayout.MaxSide - 1, bitmap.Width);
+        Assert.Equal(264, bitmap.Height);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ImagePlotLayout(1, 1, 1, 100, false, options with { PanelWidth = options.PanelWidth + 1 }));
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void NaN_attributions_are_refused_rather_than_drawn_as_zero(bool partly, bool withMaxValue)
+    {
+        using var scope = NewDisposeScope();
+        var values = KnownAttribution(2);
+        if (partly) values[1, 0, 3, 5] = tensor(float.NaN);
+        else values.fill_(float.NaN);
+        var options = withMaxValue ? Small with { MaxValue = 1 } : Small;
+        var e = Assert.Throws<ArgumentException>(() => ImagePlot.Render(new[] { KnownAttribution(2), values }, GradientImages(2), options));
+        Assert.Equal("attributionsPerOutput", e.ParamName);
+        Assert.Contains(partly ? "'attributionsPerOutput[1]' holds NaN at 1 of 128 pixel(s)" : "holds NaN at 128 of 128 pixel(s)", e.Message);
+        Assert.Contains(partly ? "the first at sample 1, row 3, column 5" : "the first at sample 0, row 0, column 0", e.Message);
+        Assert.Contains("would look like zero", e.Message);
+        var v = Assert.Throws<ArgumentException>(() => ImagePlot.RenderVariances(new[] { values }, GradientImages(2), options));
+        Assert.Contains("A NaN variance", v.Message);
+    }
+
     [Fact]
     public void Scale_is_numpys_linear_percentile_of_absolute_values()
     {
