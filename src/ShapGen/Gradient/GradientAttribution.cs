@@ -54,9 +54,13 @@ public abstract class GradientAttribution
     /// <summary>A method: path points α with weights, the multiplier, and |·| of each copy's attribution.</summary>
     private protected sealed record PathMethod(double[] Alphas, double[] Weights, Multiplier Multiplier, bool Abs);
 
-    /// <summary>Runs <paramref name="method"/> on <paramref name="inputs"/>; see the derived types' Explain.</summary>
+    /// <summary>
+    /// Runs <paramref name="method"/> on <paramref name="inputs"/> (see the derived types' Explain). With a
+    /// <paramref name="layer"/>, the path runs in the space of its input or output (layer integrated gradients): the
+    /// explained tensors are the layer's values at the inputs and at the baselines.
+    /// </summary>
     private protected Explanation Run(PathMethod method, Tensor[] inputs, Tensor[]? baselines, GradientMethodOptions options,
-                                      bool wantDelta, out Tensor? delta, CancellationToken cancellationToken)
+                                      bool wantDelta, out Tensor? delta, CancellationToken cancellationToken, LayerHook? layer = null)
     {
         var device = _model.Device;
         long n = InputValidation.CheckBatch(inputs, nameof(inputs), _model.InputCount, null, device, InputNames);
@@ -74,6 +78,8 @@ public abstract class GradientAttribution
         }
         var noise = options.NoiseTunnel;
         double[] sigmas = Sigmas(noise, inputs.Length);
+        if (layer is not null && noise is not null)
+            throw new ArgumentException("A noise tunnel is not supported by layer methods; set NoiseTunnel = null.", nameof(options));
         if (options.Target is not null && options.RankedOutputs is not null)
             throw new ArgumentException("Set either Target or RankedOutputs, not both.", nameof(options));
         cancellationToken.ThrowIfCancellationRequested();
@@ -82,22 +88,24 @@ public abstract class GradientAttribution
         var references = method.Multiplier == Multiplier.InputMinusBaseline
             ? Baselines(baselines, inputs, n)
             : inputs.Select(t => zeros(new[] { 1L }.Concat(t.shape.Skip(1)).ToArray(), dtype: t.dtype, device: t.device)).ToArray();
-        var fx = Evaluate(inputs, nameof(inputs), options, cancellationToken);
+        var (fx, layerX) = Evaluate(inputs, nameof(inputs), options, cancellationToken, layer);
         long outputCount = fx.shape[1];
         EngineChecks.Labels(Labels, outputCount);
         EngineChecks.Options(options, outputCount);
         if (options.Target is int target && target >= outputCount)
             throw new ArgumentOutOfRangeException(nameof(options.Target), target,
                 $"Target must be between 0 and {outputCount - 1} (the model has {outputCount} outputs); it is {target}.");
-        var fb = Evaluate(references, nameof(baselines), options, cancellationToken);
+        var (fb, layerB) = Evaluate(references, nameof(baselines), options, cancellationToken, layer);
+        var explained = layer is null ? inputs : new[] { layerX! };
+        if (layer is not null) references = new[] { layerB! };
         var order = options.Target is int t0
             ? full(n, 1, (long)t0, dtype: int64, device: device)
             : OutputRanking.Select(fx, options.RankedOutputs, options.OutputRankOrder);
         bool ranked = options.Target is not null || options.RankedOutputs is not null;
         double referenceGap = (fx.to_type(ScalarType.Float64) - fb.to_type(ScalarType.Float64)).abs().max().item<double>();
 
-        using var run = new Accumulation(this, method, inputs, references, order, outputCount, sigmas, noise, SampleDraws.For(options),
-                                         referenceGap, cancellationToken);
+        using var run = new Accumulation(this, method, explained, references, order, outputCount, sigmas, noise, SampleDraws.For(options),
+                                         referenceGap, cancellationToken, layer, inputs);
         long total = n * run.Copies * method.Alphas.Length;
         long rows = Batching.RowsPerBatch(run.BytesPerRow(), device, options, _engine);
         Batching.Run(total, rows, run.Batch, options, cancellationToken, _engine);
@@ -160,21 +168,27 @@ public abstract class GradientAttribution
     }
 
     /// <summary>The model's outputs [rows, K] without gradients, batched, checked for shape and finiteness.</summary>
-    private Tensor Evaluate(Tensor[] rows, string argument, ExplainOptions options, CancellationToken cancellationToken)
+    private (Tensor Outputs, Tensor? Layer) Evaluate(Tensor[] rows, string argument, ExplainOptions options, CancellationToken cancellationToken,
+                                                    LayerHook? layer)
     {
         using var noGrad = no_grad();
         var parts = new List<Tensor>();
+        var layerParts = new List<Tensor>();
         long? outputs = null;
         long rowCount = rows[0].shape[0];
         Batching.Run(rowCount, Batching.RowsPerBatch(0, rows[0].device, options, _engine), (start, count) =>
         {
-            var y = _model.Forward(rows.Select(t => t.narrow(0, start, count)).ToArray());
+            var batch = rows.Select(t => t.narrow(0, start, count)).ToArray();
+            Tensor? captured = null;
+            var y = layer is null ? _model.Forward(batch) : layer.Run(() => _model.Forward(batch), null, out captured);
+            if (captured is not null) layerParts.Add(captured.clone().MoveToOuterDisposeScope());
             EngineChecks.Output(y, count, outputs);
             outputs = y.shape[1];
             EngineChecks.Finite(y, argument, start, Labels);
             parts.Add(y.detach().clone().MoveToOuterDisposeScope());
         }, new ExplainOptions(options) { Progress = null }, cancellationToken, _engine);
-        return parts.Count == 1 ? parts[0] : cat(parts, 0);
+        var all = parts.Count == 1 ? parts[0] : cat(parts, 0);
+        return (all, layer is null ? null : layerParts.Count == 1 ? layerParts[0] : cat(layerParts, 0));
     }
 
     /// <summary>
@@ -194,6 +208,8 @@ public abstract class GradientAttribution
         private readonly SampleDraws _draws;
         private readonly double _referenceGap;
         private readonly CancellationToken _cancellation;
+        private readonly LayerHook? _layer;
+        private readonly Tensor[] _modelInputs;
         private readonly int _k, _m, _steps;
         private readonly long _outputCount;
         private readonly Tensor[][] _pivot;
@@ -202,8 +218,9 @@ public abstract class GradientAttribution
 
         public Accumulation(GradientAttribution owner, PathMethod method, Tensor[] inputs, Tensor[] references, Tensor order,
                             long outputCount, double[] sigmas, NoiseTunnelOptions? noise, SampleDraws draws, double referenceGap,
-                            CancellationToken cancellation)
+                            CancellationToken cancellation, LayerHook? layer, Tensor[] modelInputs)
         {
+            (_layer, _modelInputs) = (layer, modelInputs);
             (_owner, _method, _inputs, _references, _order, _sigmas, _noise, _draws, _referenceGap, _cancellation) =
                 (owner, method, inputs, references, order, sigmas, noise, draws, referenceGap, cancellation);
             _k = (int)order.shape[1];
@@ -234,8 +251,8 @@ public abstract class GradientAttribution
             long bytes = Batching.MeasureScopeBytes(() =>
             {
                 using var grad = enable_grad();
-                var (leaves, _, _, _) = Points(0, probe);
-                var y = Forward(leaves);
+                var (leaves, _, _, _, rowSample) = Points(0, probe);
+                var y = Forward(leaves, rowSample);
                 var grads = Gradients.Of(new[] { y.select(1, 0).sum() }, null, leaves, retainGraph: false);
                 foreach (var g in grads) g?.mul(1);
             });
@@ -243,7 +260,7 @@ public abstract class GradientAttribution
         }
 
         /// <summary>Leaves for rows [start, start + count), each row's local copy index and step, and the multipliers.</summary>
-        private (Tensor[] Leaves, Tensor LocalCopy, Tensor Step, Tensor?[] Multipliers) Points(long start, long count)
+        private (Tensor[] Leaves, Tensor LocalCopy, Tensor Step, Tensor?[] Multipliers, Tensor RowSample) Points(long start, long count)
         {
             var device = _inputs[0].device;
             long copies = Copies;
@@ -277,7 +294,7 @@ public abstract class GradientAttribution
                     multipliers[i] = _method.Multiplier == Multiplier.Input ? xr : null;
                 }
             }
-            return (leaves, localCopy, step, multipliers);
+            return (leaves, localCopy, step, multipliers, copySample.index_select(0, localCopy));
         }
 
         /// <summary>Gaussian noise for copies g0..g1 of input <paramref name="input"/>, one seeded stream per (sample, copy, input).</summary>
@@ -294,9 +311,11 @@ public abstract class GradientAttribution
             return stack(parts, 0).to(_inputs[input].device);
         }
 
-        private Tensor Forward(Tensor[] leaves)
+        private Tensor Forward(Tensor[] leaves, Tensor rowSample)
         {
-            var y = _owner._model.Forward(leaves);
+            var y = _layer is null
+                ? _owner._model.Forward(leaves)
+                : _layer.Run(() => _owner._model.Forward(_modelInputs.Select(t => t.index_select(0, rowSample)).ToArray()), leaves[0], out _);
             EngineChecks.Output(y, leaves[0].shape[0], _outputCount);
             if (!y.requires_grad)
             {
@@ -319,8 +338,8 @@ public abstract class GradientAttribution
         public void Batch(long start, long count)
         {
             using var grad = enable_grad();
-            var (leaves, localCopy, step, multipliers) = Points(start, count);
-            var y = Forward(leaves);
+            var (leaves, localCopy, step, multipliers, rowSample) = Points(start, count);
+            var y = Forward(leaves, rowSample);
             long g0 = start / _steps, g1 = (start + count - 1) / _steps, local = g1 - g0 + 1;
             var rowOrder = _order.index_select(0, arange(g0, g1 + 1, dtype: int64, device: _order.device)
                                                      .div(Copies, rounding_mode: RoundingMode.floor)).index_select(0, localCopy);
