@@ -49,8 +49,7 @@ public sealed class GradCam : IDisposable
     private const string Engine = nameof(GradCam);
     private readonly ExplainableModel _model;
     private readonly string _layerPath;
-    private readonly nn.Module<Tensor, Tensor>.HookRemover _hook;
-    private readonly ThreadLocal<LayerState?> _state = new();
+    private readonly LayerHook _layer;
     private readonly IReadOnlyList<string>? _inputNames;
     private bool _disposed;
 
@@ -68,14 +67,8 @@ public sealed class GradCam : IDisposable
         _layerPath = layer;
         Labels = labels;
         _inputNames = inputNames;
-        nn.Module found;
-        try { found = model.FindLayer(layer); }
-        catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(layer)); }
-        catch (ArgumentException e) { throw new ArgumentException(e.Message.Replace(" (Parameter 'path')", ""), nameof(layer)); }
-        var module = found as nn.Module<Tensor, Tensor>
-            ?? throw new ArgumentException($"Layer '{layer}' is a {found.GetType().Name}; Grad-CAM needs a submodule that takes one tensor (nn.Module<Tensor, Tensor>).", nameof(layer));
+        _layer = new LayerHook(model, layer, input: false, nameof(layer));
         model.Module?.eval();
-        _hook = module.register_forward_hook(Hook);
     }
 
     /// <summary>Names of the model outputs, when given.</summary>
@@ -167,48 +160,17 @@ public sealed class GradCam : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _hook.remove();
-        _state.Dispose();
+        _layer.Dispose();
     }
 
-    private sealed class LayerState
-    {
-        public Tensor? Activation;
-        public int Calls;
-        public long[]? BadShape;
-    }
-
-    /// <summary>Replaces the layer's output by a detached leaf, so its gradient can be taken directly.</summary>
-    private Tensor Hook(nn.Module<Tensor, Tensor> module, Tensor input, Tensor output)
-    {
-        var state = _state.Value;
-        if (state is null) return null!; // another thread's forward, or not explaining
-        state.Calls++;
-        if (state.Calls > 1) return null!;
-        if (output.dim() != 4)
-        {
-            state.BadShape = output.shape;
-            return null!;
-        }
-        state.Activation = output.detach().requires_grad_();
-        return state.Activation;
-    }
-
+    /// <summary>Runs the model with the layer's output swapped for a leaf, so that ∂f/∂A is taken directly.</summary>
     private (Tensor Output, Tensor Activation) Forward(Tensor[] inputs)
     {
-        var state = new LayerState();
-        _state.Value = state;
-        Tensor y;
-        try { y = _model.Forward(inputs); }
-        finally { _state.Value = null; }
-        if (state.Calls != 1)
-            throw new InvalidOperationException(state.Calls == 0
-                ? $"Layer '{_layerPath}' was not invoked during the forward pass. Hooks fire only when a child is invoked with .call(x), not .forward(x); call it with .call."
-                : $"Layer '{_layerPath}' was invoked {state.Calls} times in one forward pass; Grad-CAM needs exactly one call.");
-        if (state.BadShape is not null)
-            throw new InvalidOperationException(
+        var y = _layer.Run(() => _model.Forward(inputs), output => output.dim() == 4
+            ? output.detach().requires_grad_()
+            : throw new InvalidOperationException(
                 $"Grad-CAM needs a layer whose output is [N, C, H, W] (a convolutional layer); layer '{_layerPath}' returns " +
-                $"{Shapes.Format(state.BadShape)}.");
-        return (y, state.Activation!);
+                $"{Shapes.Format(output.shape)}."), out var activation);
+        return (y, activation!);
     }
 }

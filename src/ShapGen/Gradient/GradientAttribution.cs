@@ -180,7 +180,7 @@ public abstract class GradientAttribution
         {
             var batch = rows.Select(t => t.narrow(0, start, count)).ToArray();
             Tensor? captured = null;
-            var y = layer is null ? _model.Forward(batch) : layer.Run(() => _model.Forward(batch), null, out captured);
+            var y = layer is null ? _model.Forward(batch) : layer.Run(() => _model.Forward(batch), (Tensor?)null, out captured);
             if (captured is not null) layerParts.Add(captured.clone().MoveToOuterDisposeScope());
             EngineChecks.Output(y, count, outputs);
             outputs = y.shape[1];

@@ -18,7 +18,7 @@ internal sealed class LayerHook : IDisposable
 
     private sealed class State
     {
-        public Tensor? Replacement;
+        public Func<Tensor, Tensor>? Replace;
         public Tensor? Captured;
         public int Calls;
     }
@@ -48,11 +48,18 @@ internal sealed class LayerHook : IDisposable
 
     /// <summary>
     /// Runs <paramref name="forward"/>; the layer's input or output is captured (detached) when
-    /// <paramref name="replacement"/> is null, or replaced by it.
+    /// <paramref name="replacement"/> is null, or replaced by it (same shape).
     /// </summary>
-    public Tensor Run(Func<Tensor> forward, Tensor? replacement, out Tensor? captured)
+    public Tensor Run(Func<Tensor> forward, Tensor? replacement, out Tensor? captured) =>
+        Run(forward, replacement is null ? null : value => Same(value, replacement), out captured);
+
+    /// <summary>
+    /// Runs <paramref name="forward"/>; the layer's input or output v is replaced by <paramref name="replace"/>(v)
+    /// and <paramref name="captured"/> is what replaced it; with <paramref name="replace"/> null, v is captured detached.
+    /// </summary>
+    public Tensor Run(Func<Tensor> forward, Func<Tensor, Tensor>? replace, out Tensor? captured)
     {
-        var state = new State { Replacement = replacement };
+        var state = new State { Replace = replace };
         _state.Value = state;
         Tensor y;
         try { y = forward(); }
@@ -71,16 +78,22 @@ internal sealed class LayerHook : IDisposable
         var state = _state.Value;
         if (state is null) return null!; // another thread's forward, or not explaining: leave it alone
         if (++state.Calls > 1) return null!;
-        if (state.Replacement is null)
+        if (state.Replace is null)
         {
             state.Captured = value.detach();
             return null!;
         }
-        if (!value.shape.SequenceEqual(state.Replacement.shape))
+        state.Captured = state.Replace(value);
+        return state.Captured;
+    }
+
+    private Tensor Same(Tensor value, Tensor replacement)
+    {
+        if (!value.shape.SequenceEqual(replacement.shape))
             throw new InvalidOperationException(
                 $"Layer '{Path}' {(_input ? "received" : "returned")} shape {Shapes.Format(value.shape)} but the explainer expected " +
-                $"{Shapes.Format(state.Replacement.shape)}: its per-sample shape must not depend on the batch.");
-        return state.Replacement.alias();
+                $"{Shapes.Format(replacement.shape)}: its per-sample shape must not depend on the batch.");
+        return replacement.alias();
     }
 
     /// <summary>Removes the hook.</summary>
