@@ -82,11 +82,8 @@ using (explanation)
         Console.WriteLine($"  {classNames[explanation.Labels[l]],-8} model output {explanation.ModelOutputs[l],9:F4} = " +
                           $"base {explanation.BaseValues[l],9:F4} + sum of Shapley values {sum,9:F4}");
     }
-    // One panel per class: the heatmap [H, W] over the image, one shared colour scale and bar.
-    var panels = new Tensor[explanation.Labels.Count];
-    for (int l = 0; l < panels.Length; l++) panels[l] = explanation.Heatmaps[l].unsqueeze(0).unsqueeze(0);
+    // One panel per class: the heatmap over the image, one shared colour scale and bar.
     string png = options.Output("kernelshap-binary-mnist.png");
-    ImagePlot.Save(png, panels, image.permute(2, 0, 1).unsqueeze(0),
-                   new ImagePlotOptions { ColumnLabels = classNames });
+    ImagePlot.Save(png, explanation, image, new ImagePlotOptions { ColumnLabels = classNames });
     Console.WriteLine($"Picture: {png} ({clock.Elapsed.TotalSeconds:F1} s in all)");
 }

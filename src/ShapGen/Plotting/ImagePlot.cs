@@ -48,6 +48,29 @@ public static class ImagePlot
         File.WriteAllBytes(path, RenderPng(explanation, input, images, options));
     }
 
+    /// <summary>
+    /// Renders an image explanation (KernelSHAP over superpixels): one panel per explained label with its heatmap over
+    /// the image, titled by <see cref="ImagePlotOptions.ColumnLabels"/> or "output k"; writes it as a PNG file.
+    /// </summary>
+    /// <param name="path">The PNG file to create or overwrite.</param>
+    /// <param name="explanation">The image explanation.</param>
+    /// <param name="image">The explained image in any layout the explainer took: [H, W], [H, W, C], [C, H, W].</param>
+    /// <param name="options">Titles, sizes, layout; defaults when null.</param>
+    public static void Save(string path, ImageExplanation explanation, Tensor image, ImagePlotOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(explanation);
+        ArgumentNullException.ThrowIfNull(image);
+        using var scope = NewDisposeScope();
+        var (hwc, _) = KernelImageExplainer.ToChannelsLast(image, axisLabels: null);
+        var panels = new Tensor[explanation.Labels.Count];
+        for (int l = 0; l < panels.Length; l++) panels[l] = explanation.Heatmaps[l].unsqueeze(0).unsqueeze(0);
+        options ??= new ImagePlotOptions();
+        if (options.ColumnLabels is null && options.PanelLabels is null)
+            options = options with { ColumnLabels = explanation.Labels.Select(l => $"output {l}").ToArray() };
+        Save(path, panels, hwc.permute(2, 0, 1).unsqueeze(0), options);
+    }
+
     /// <summary>Renders the attribution figure as PNG bytes.</summary>
     public static byte[] RenderPng(IReadOnlyList<Tensor> attributionsPerOutput, Tensor images, ImagePlotOptions? options = null)
     {
