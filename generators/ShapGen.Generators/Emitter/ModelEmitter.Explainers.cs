@@ -4,26 +4,26 @@ namespace ShapGen.Generators.Emitter;
 
 internal static partial class ModelEmitter
 {
-    /// <summary>An engine the typed API offers: its generated class name, runtime type, options and what it computes.</summary>
-    private sealed record Engine(string Name, string What, bool DeepLift)
+    /// <summary>An engine the typed API offers: the runtime type and options (in the <c>ShapGen</c> namespace), what it computes, and whether it runs the DeepLIFT forward.</summary>
+    private sealed record Engine(string Name, string OptionsName, string What, bool UsesDeepLiftForward)
     {
         public string Type => "global::ShapGen." + Name;
 
-        public string Options => "global::ShapGen." + Name.Replace("Explainer", "ExplainOptions");
+        public string Options => "global::ShapGen." + OptionsName;
     }
 
     private static readonly Engine[] Engines =
     {
-        new("GradientExplainer", "expected gradients (shap's GradientExplainer)", DeepLift: false),
-        new("DeepExplainer", "DeepLIFT-SHAP (shap's DeepExplainer)", DeepLift: true),
-        new("KernelExplainer", "KernelSHAP (shap's KernelExplainer)", DeepLift: false),
+        new("GradientExplainer", "GradientExplainOptions", "expected gradients (shap's GradientExplainer)", UsesDeepLiftForward: false),
+        new("DeepExplainer", "DeepExplainOptions", "DeepLIFT-SHAP (shap's DeepExplainer)", UsesDeepLiftForward: true),
+        new("KernelExplainer", "KernelExplainOptions", "KernelSHAP (shap's KernelExplainer)", UsesDeepLiftForward: false),
     };
 
     private static readonly Engine LayerEngine = Engines[0];
 
     private static void WriteExplainer(SourceWriter writer, ModelSpec model, Engine engine)
     {
-        bool rewritten = engine.DeepLift && model.DeepLiftForward is not null;
+        bool rewritten = engine.UsesDeepLiftForward && model.DeepLiftForward is not null;
         string what = rewritten ? engine.What + "; functional nonlinearities in forward go through the generated DeepLIFT forward" : engine.What;
         WriteExplainerHeader(writer, model, engine.Name, what, engine, "Result");
         WriteExplainerConstructor(writer, model, engine.Name, engine, rewritten ? "WrapDeepLift" : "Wrap", "", "new Result(explanation)");
