@@ -10,7 +10,7 @@ namespace ShapGen.Samples.Vgg;
 /// classifier.6.bias), with ReLUs not in place. Explained at the input of features[7] (shap's seed).
 /// </summary>
 [Explainable]
-// The layer list is built in a loop, which the generator does not follow: the shape is given, and checked at run time.
+// The layer list is built in a loop over the configuration; the generator follows it and checks this Shape against it.
 [ExplainLayer("features.7", Name = "Features7Explainer", Shape = new[] { 128, 112, 112 })]
 public sealed partial class Vgg16 : nn.Module<Tensor, Tensor>
 {

@@ -341,6 +341,25 @@ public class ShapeCategoryTests
     }
 
     [Fact]
+    public void TheVgg16SampleLoopIsFollowedToFeatures7AndTheOutput()
+    {
+        // samples/Common/Vgg16.cs builds features in a loop over the VGG configuration with computed child names.
+        string source = System.IO.File.ReadAllText(System.IO.Path.Combine(DiagnosticTests.RepoRoot(), "samples", "Common", "Vgg16.cs"));
+        var run = SwallowedExceptions.Watch(() => GeneratorHarness.Run(source));
+        Assert.Empty(run.AllDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        var spec = (ModelSpec)run.Result.Results[0].TrackedSteps[ShapGenGenerator.TrackingNames.Models].Single().Outputs.Single().Value;
+        Assert.Equal(new long[] { 128, 112, 112 }, spec.Layers.Single().Shape!.ToArray());
+        var wrong = GeneratorHarness.Run(source.Replace("nn.Linear(512 * 7 * 7, 4096)", "nn.Linear(512 * 7 * 7 + 1, 4096)"));
+        var diagnostic = Assert.Single(wrong.AllDiagnostics(), d => d.Id == "SHAPGEN008");
+        Assert.Equal("Linear 'classifier.0' expects 25089 input features, receives 25088 (input shape [N, 25088])", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        var declaredWrong = GeneratorHarness.Run(source.Replace("Shape = new[] { 128, 112, 112 }", "Shape = new[] { 64, 112, 112 }"));
+        var layer = Assert.Single(declaredWrong.AllDiagnostics(), d => d.Id == "SHAPGEN008");
+        Assert.Equal("Module 'features.7' expects its declared [ExplainLayer] Shape [64, 112, 112], receives per-sample [128, 112, 112] from forward",
+            layer.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("ExplainLayer(\"features.7\"", source.Substring(layer.Location.SourceSpan.Start, layer.Location.SourceSpan.Length));
+    }
+
+    [Fact]
     public void ACallSiteTensorCreatedInALocalIsChecked()
     {
         string model = Model("    private readonly nn.Module<Tensor, Tensor> fc = nn.Linear(784, 10);", "        return fc.call(x.flatten(1));", "1, 28, 28");

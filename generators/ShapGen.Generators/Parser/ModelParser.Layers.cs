@@ -51,6 +51,10 @@ internal static partial class ModelParser
             long[]? shape = inference.LayerInputs.TryGetValue(path, out var inferredShape) && inferredShape is not null
                 ? inferredShape
                 : declared?.Select(d => (long)d).ToArray();
+            if (inferredShape is not null && declared is not null && !inferredShape.SequenceEqual(declared.Select(d => (long)d)))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeMismatch, AttributeLocation(layerAttribute) ?? identifier,
+                    $"Module '{path}'", $"its declared [ExplainLayer] Shape {ShapeText.Sample(declared.Select(d => (long)d))}",
+                    $"per-sample {ShapeText.Sample(inferredShape)} from forward"));
             layers.Add(new LayerSpec(path, className, shape is null ? null : new ShapeSpec(shape)));
         }
         return layers;
