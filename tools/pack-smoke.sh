@@ -111,8 +111,11 @@ if (args.Length > 0 && File.Exists(args[0]))
 {
     var digit = zeros(28, 28, 1);
     digit[7..21, 10..18] = tensor(255f);
-    using var onnx = ShapGen.OnnxExplain.ExplainImage(args[0], digit, new[] { 0, 1 }, nsamples: 100, seed: 1,
-        axisLabels: new[] { "height", "width", "channels" });
+    using var onnx = ShapGen.OnnxExplain.ExplainImage(args[0], digit, new[] { 0, 1 }, new ShapGen.KernelImageOptions
+    {
+        Kernel = { NSamples = 100, Seed = 1 },
+        AxisLabels = new[] { "height", "width", "channels" },
+    });
     Console.WriteLine($"onnx segments: {onnx.SegmentCount}");
     if (onnx.SegmentCount < 2) return 1;
 }
