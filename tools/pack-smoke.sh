@@ -16,7 +16,10 @@ work=$(mktemp -d -t shapgen-pack-smoke-XXXXXX)
 # A version of its own, so that no earlier pack in the NuGet cache is used; removed from the cache at the end.
 version="0.1.0-smoke.$(date +%Y%m%d%H%M%S)"
 cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-cleanup() { rm -rf "$work" "$cache/shapgen/$version" "$cache/shapgen.onnx/$version"; }
+cleanup() {
+  rm -rf "$work" "$cache/shapgen/$version" "$cache/shapgen.onnx/$version"
+  rmdir "$cache/shapgen" "$cache/shapgen.onnx" 2>/dev/null || true
+}
 trap cleanup EXIT
 fail() { echo "pack-smoke: FAIL: $*"; exit 1; }
 step() { echo "pack-smoke: $*"; }
