@@ -176,11 +176,16 @@ public abstract class GradientAttribution
         var layerParts = new List<Tensor>();
         long? outputs = null;
         long rowCount = rows[0].shape[0];
-        Batching.Run(rowCount, Batching.RowsPerBatch(0, rows[0].device, options, _engine), (start, count) =>
+        Tensor Forward(Tensor[] batch, out Tensor? captured)
         {
-            var batch = rows.Select(t => t.narrow(0, start, count)).ToArray();
-            Tensor? captured = null;
-            var y = layer is null ? _model.Forward(batch) : layer.Run(() => _model.Forward(batch), (Tensor?)null, out captured);
+            captured = null;
+            return layer is null ? _model.Forward(batch) : layer.Run(() => _model.Forward(batch), (Tensor?)null, out captured);
+        }
+        long probe = Math.Min(rowCount, 2);
+        long bytes = Batching.MeasureScopeBytes(() => Forward(rows.Select(t => t.narrow(0, 0, probe)).ToArray(), out _));
+        Batching.Run(rowCount, Batching.RowsPerBatch(2.0 * bytes / probe, rows[0].device, options, _engine), (start, count) =>
+        {
+            var y = Forward(rows.Select(t => t.narrow(0, start, count)).ToArray(), out var captured);
             if (captured is not null) layerParts.Add(captured.clone().MoveToOuterDisposeScope());
             EngineChecks.Output(y, count, outputs);
             outputs = y.shape[1];

@@ -84,7 +84,7 @@ internal sealed class LayerHook : IDisposable
             return null!;
         }
         state.Captured = state.Replace(value);
-        return state.Captured;
+        return state.Captured.alias(); // the model may dispose what it is handed (Sequential frees its intermediates)
     }
 
     private Tensor Same(Tensor value, Tensor replacement)
@@ -93,7 +93,7 @@ internal sealed class LayerHook : IDisposable
             throw new InvalidOperationException(
                 $"Layer '{Path}' {(_input ? "received" : "returned")} shape {Shapes.Format(value.shape)} but the explainer expected " +
                 $"{Shapes.Format(replacement.shape)}: its per-sample shape must not depend on the batch.");
-        return replacement.alias();
+        return replacement;
     }
 
     /// <summary>Removes the hook.</summary>

@@ -119,6 +119,24 @@ public sealed class GradCamTests
     }
 
     [Fact]
+    public void A_layer_inside_a_sequential_gives_the_same_map()
+    {
+        // Sequential disposes its intermediates: the layer's output that Grad-CAM keeps must survive that.
+        var reference = new TinyConv();
+        var named = reference.named_modules().ToDictionary(m => m.name, m => m.module);
+        var sequential = nn.Sequential(("conv", (nn.Module<Tensor, Tensor>)named["conv"]), ("flat", nn.Flatten()),
+                                       ("head", (nn.Module<Tensor, Tensor>)named["head"]));
+        using var x = stack(Images.Select(i => tensor(i)).ToArray(), 0).unsqueeze(1);
+        using var cam = new GradCam(ExplainableModel.Create(sequential), "conv");
+        using var result = cam.Explain(new[] { x }, new GradCamOptions { Upsample = false });
+        for (int s = 0; s < 2; s++)
+        {
+            using var e = tensor(HandMap(Images[s], 1, false));
+            TensorAssert.Close(e, result[1, 0][s, 0], rtol: 1e-13, atol: 1e-13);
+        }
+    }
+
+    [Fact]
     public void Ranked_outputs_carry_their_indexes()
     {
         var model = ExplainableModel.Create(new TinyConv());
