@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.ComponentModel;
 using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,11 +12,6 @@ namespace ShapGen;
 /// </summary>
 public static class InputValidation
 {
-    /// <summary>Formats a shape: the former name of <see cref="Shapes.Format"/>, kept for generated code.</summary>
-    /// <param name="shape">The dimensions.</param>
-    [EditorBrowsable(EditorBrowsableState.Never)]
-    public static string Format(IEnumerable<long> shape) => Shapes.Format(shape);
-
     /// <summary>Names input <paramref name="index"/> for messages: <c>input 1 ('image')</c>.</summary>
     public static string InputName(int index, IReadOnlyList<string>? names) =>
         names is not null && index < names.Count ? $"input {index} ('{names[index]}')" : $"input {index}";
