@@ -46,8 +46,8 @@ public static class ReadmeTable
           .AppendLine("process CPU time below it. Ratio: baseline time ÷ ShapGen time (above 1: ShapGen is faster).");
         int loaded = timed.Count(c => c["loaded"]?.GetValue<bool>() == true);
         if (loaded > 0)
-            sb.AppendLine().Append(Invariant($"**Loaded machine: the load average exceeded the {machine.Cores} cores during {loaded} of {timed.Count} cases ")
-              ).AppendLine("(marked \"loaded\"); these figures are not representative.**");
+            sb.AppendLine().Append(Invariant($"**Loaded machine: other work competed for the {machine.Cores} cores during {loaded} of {timed.Count} cases "))
+              .AppendLine("(marked \"loaded\"); these figures are not representative.**");
         sb.AppendLine()
           .AppendLine("| workload | ShapGen | baseline | baseline time | ratio wall (CPU) |")
           .AppendLine("| --- | --- | --- | --- | --- |");

@@ -49,7 +49,7 @@ public sealed class ReadmeTableTests
     public void Loaded_cases_are_marked_and_large_times_get_thousands_separators()
     {
         string table = ReadmeTable.Format(new[] { Parse(W1), Parse(W4Loaded) }, Machine);
-        Assert.Contains("**Loaded machine: the load average exceeded the 2 cores during 1 of 2 cases", table);
+        Assert.Contains("**Loaded machine: other work competed for the 2 cores during 1 of 2 cases", table);
         // 2199.4 / 0.2034 = 10813.2; 15 / 0.3 = 50.
         Assert.Contains("| W4 ONNX (loaded) | 0.203 s (0.200–0.210)<br>CPU 0.300 s (0.290–0.310) | ShapGen, whole call | 0.300 s (0.300–0.300)<br>CPU 0.300 s (0.300–0.300) | (ShapGen variant) |", table);
         Assert.Contains("| | | one coalition per call | 2,199 s (2,000–2,500)<br>CPU 15.0 s (12.3–16.0) | 10813.18× (50.00×) |", table);
