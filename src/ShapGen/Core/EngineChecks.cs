@@ -56,10 +56,13 @@ internal static class EngineChecks
     }
 
     /// <summary>Checks the options that depend on the model: ranked outputs within the output count.</summary>
-    public static void Options(ExplainOptions options, long outputCount)
+    public static void Options(ExplainOptions options, long outputCount) => RankedOutputs(options.RankedOutputs, outputCount);
+
+    /// <summary>Checks a ranked-output count: null (all outputs) or 1..<paramref name="outputCount"/>.</summary>
+    public static void RankedOutputs(int? rankedOutputs, long outputCount)
     {
-        if (options.RankedOutputs is int r && r > outputCount)
-            throw new ArgumentOutOfRangeException(nameof(options.RankedOutputs), r,
+        if (rankedOutputs is int r && (r < 1 || r > outputCount))
+            throw new ArgumentOutOfRangeException(nameof(ExplainOptions.RankedOutputs), r,
                 $"RankedOutputs must be between 1 and the model's {outputCount} outputs; it is {r}.");
     }
 

@@ -66,24 +66,15 @@ public class ExplainOptions
     public int? RankedOutputs
     {
         get => _rankedOutputs;
-        set
-        {
-            if (value is < 1)
-                throw new ArgumentOutOfRangeException(nameof(RankedOutputs), value, "RankedOutputs must be at least 1 (or null for all outputs).");
-            _rankedOutputs = value;
-        }
+        set => _rankedOutputs = OptionValue.Checked(value, value is not < 1, nameof(RankedOutputs),
+            "RankedOutputs must be at least 1 (or null for all outputs).");
     }
 
     /// <summary>Order used to rank outputs (shap's <c>output_rank_order</c>).</summary>
     public OutputRankOrder OutputRankOrder
     {
         get => _outputRankOrder;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(OutputRankOrder), value, "Unknown rank order.");
-            _outputRankOrder = value;
-        }
+        set => _outputRankOrder = OptionValue.Defined(value, nameof(OutputRankOrder));
     }
 
     /// <summary>
@@ -100,24 +91,16 @@ public class ExplainOptions
     public long SampleIndexOffset
     {
         get => _sampleIndexOffset;
-        set
-        {
-            if (value < 0)
-                throw new ArgumentOutOfRangeException(nameof(SampleIndexOffset), value, "SampleIndexOffset must be at least 0.");
-            _sampleIndexOffset = value;
-        }
+        set => _sampleIndexOffset = OptionValue.Checked(value, value >= 0, nameof(SampleIndexOffset),
+            "SampleIndexOffset must be at least 0.");
     }
 
     /// <summary>Cap on rows per model evaluation (at least 1); null sizes batches from the memory budget.</summary>
     public int? MaxBatchRows
     {
         get => _maxBatchRows;
-        set
-        {
-            if (value is < 1)
-                throw new ArgumentOutOfRangeException(nameof(MaxBatchRows), value, "MaxBatchRows must be at least 1 (or null to size batches from memory).");
-            _maxBatchRows = value;
-        }
+        set => _maxBatchRows = OptionValue.Checked(value, value is not < 1, nameof(MaxBatchRows),
+            "MaxBatchRows must be at least 1 (or null to size batches from memory).");
     }
 
     /// <summary>
@@ -128,12 +111,8 @@ public class ExplainOptions
     public long? MemoryBudgetBytes
     {
         get => _memoryBudgetBytes;
-        set
-        {
-            if (value is < 1)
-                throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), value, "MemoryBudgetBytes must be positive (or null for the default budget).");
-            _memoryBudgetBytes = value;
-        }
+        set => _memoryBudgetBytes = OptionValue.Checked(value, value is not < 1, nameof(MemoryBudgetBytes),
+            "MemoryBudgetBytes must be positive (or null for the default budget).");
     }
 
     /// <summary>Receives progress after each batch; reaches Done == Total exactly once.</summary>

@@ -19,9 +19,7 @@ public static class OutputRanking
         long count = outputs.shape[1];
         if (k is null)
             return arange(count, dtype: int64, device: outputs.device).unsqueeze(0).expand(outputs.shape[0], count).contiguous();
-        if (k < 1 || k > count)
-            throw new ArgumentOutOfRangeException(nameof(k), k,
-                $"RankedOutputs must be between 1 and the model's {count} outputs.");
+        EngineChecks.RankedOutputs(k, count);
         using var scope = NewDisposeScope();
         var key = order switch
         {

@@ -41,12 +41,8 @@ public sealed class GradientExplainOptions : ExplainOptions
     public int NSamples
     {
         get => _nsamples;
-        set
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1.");
-            _nsamples = value;
-        }
+        set => _nsamples = OptionValue.Checked(value, value >= 1, nameof(NSamples),
+            "NSamples must be at least 1.");
     }
 
     /// <summary>
@@ -57,12 +53,8 @@ public sealed class GradientExplainOptions : ExplainOptions
     public double LocalSmoothing
     {
         get => _localSmoothing;
-        set
-        {
-            if (!double.IsFinite(value) || value < 0)
-                throw new ArgumentOutOfRangeException(nameof(LocalSmoothing), value, "LocalSmoothing must be a finite standard deviation ≥ 0.");
-            _localSmoothing = value;
-        }
+        set => _localSmoothing = OptionValue.Checked(value, double.IsFinite(value) && value >= 0, nameof(LocalSmoothing),
+            "LocalSmoothing must be a finite standard deviation ≥ 0.");
     }
 
     /// <summary>
@@ -75,11 +67,6 @@ public sealed class GradientExplainOptions : ExplainOptions
     public GradientOutputMode OutputMode
     {
         get => _outputMode;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(OutputMode), value, "Unknown output mode.");
-            _outputMode = value;
-        }
+        set => _outputMode = OptionValue.Defined(value, nameof(OutputMode));
     }
 }

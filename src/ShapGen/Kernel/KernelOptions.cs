@@ -233,12 +233,8 @@ public sealed class KernelExplainOptions : ExplainOptions
     public int? NSamples
     {
         get => _nsamples;
-        set
-        {
-            if (value is < 1)
-                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1 (or null for auto).");
-            _nsamples = value;
-        }
+        set => _nsamples = OptionValue.Checked(value, value is not < 1, nameof(NSamples),
+            "NSamples must be at least 1 (or null for auto).");
     }
 
     /// <summary>Feature selection before the regression; default <see cref="KernelRegularization.Off"/> (see the type's remarks).</summary>
@@ -248,12 +244,7 @@ public sealed class KernelExplainOptions : ExplainOptions
     public KernelLink Link
     {
         get => _link;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(Link), value, "Unknown link.");
-            _link = value;
-        }
+        set => _link = OptionValue.Defined(value, nameof(Link));
     }
 
     /// <summary>Which input elements are masked together; null makes every element its own feature.</summary>
