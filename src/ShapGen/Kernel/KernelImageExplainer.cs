@@ -169,6 +169,10 @@ public static class KernelImageExplainer
         using var scope = NewDisposeScope();
         var (hwc, imageLayout) = ToChannelsLast(image, options.AxisLabels);
         int h = (int)hwc.shape[0], w = (int)hwc.shape[1], c = (int)hwc.shape[2];
+        if (h == 0 || w == 0 || c == 0)
+            throw new ArgumentException(
+                $"image has no pixels: shape {Shapes.Format(image.shape)} ({h}×{w}, {c} channels); it needs at least one pixel and one channel.",
+                nameof(image));
         var pixels = hwc.to_type(float64).cpu().contiguous().data<double>().ToArray();
         if (pixels.Any(v => !double.IsFinite(v)))
             throw new ArgumentException("image contains NaN or infinite values.", nameof(image));
