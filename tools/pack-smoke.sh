@@ -111,8 +111,8 @@ if (args.Length > 0 && File.Exists(args[0]))
 {
     var digit = zeros(28, 28, 1);
     digit[7..21, 10..18] = tensor(255f);
-    using var onnx = ShapGen.OnnxExplain.ExplainImage(args[0], digit, new[] { 0, 1 }, nsamples: 100, seed: 1,
-        axisLabels: new[] { "height", "width", "channels" });
+    var options = new KernelImageOptions { Kernel = { NSamples = 100, Seed = 1 }, AxisLabels = new[] { "height", "width", "channels" } };
+    using var onnx = ShapGen.OnnxExplain.ExplainImage(args[0], digit, new[] { 0, 1 }, options);
     Console.WriteLine($"onnx segments: {onnx.SegmentCount}");
     if (onnx.SegmentCount < 2) return 1;
 }
@@ -146,6 +146,9 @@ grep -q "SMOKE OK" "$work/run.log" || fail "consumer run did not finish"
 step "building and running it without a native backend"
 cp -r "$app" "$work/nobackend" && rm -rf "$work/nobackend/bin" "$work/nobackend/obj"
 (cd "$work/nobackend" && dotnet build -c Release -p:NoBackend=true > "$work/build2.log" 2>&1) || { grep -E "error" "$work/build2.log" | head; fail "build without backend"; }
+grep -q "warning SHAPGEN900" "$work/build2.log" || fail "the build without a native backend did not warn SHAPGEN900"
+(cd "$app" && dotnet build -c Release > "$work/build3.log" 2>&1) && ! grep -q "SHAPGEN900" "$work/build3.log" \
+  || fail "the build with a native backend warned SHAPGEN900"
 # An empty package folder: TorchSharp's own fallback must not find libtorch in the NuGet cache.
 mkdir -p "$work/empty"
 (cd "$work/nobackend" && NUGET_PACKAGES="$work/empty" dotnet bin/Release/net10.0/Smoke.dll --expect-missing-backend) | tee "$work/run2.log" \

@@ -4,7 +4,11 @@ using Microsoft.CodeAnalysis;
 namespace ShapGen.Generators.Tests;
 
 /// <summary>A wrong program (span marked with /*&lt;*/ … /*&gt;*/) and its corrected form, per diagnostic.</summary>
-internal sealed record DiagnosticCase(string Id, DiagnosticSeverity Severity, string Wrong, string Right, string? MessageContains = null);
+internal sealed record DiagnosticCase(string Id, DiagnosticSeverity Severity, string Wrong, string Right, string? MessageContains = null)
+{
+    /// <summary>True for a diagnostic that is off by default: the case compiles with it enabled.</summary>
+    public bool Enable { get; init; }
+}
 
 internal static class DiagnosticCases
 {
@@ -71,5 +75,11 @@ internal static class DiagnosticCases
             Model("[/*<*/Explainable(Labels = new[] { \"a b\", \"a_b\", \"c\", \"d\" })/*>*/] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             Model("[Explainable(Labels = new[] { \"a b\", \"a c\", \"c\", \"d\" })] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             "a_b"),
+        new DiagnosticCase("SHAPGEN015", DiagnosticSeverity.Info,
+            Model("[Explainable] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc + "\n    private readonly System.Func<Tensor, Tensor> scale = t => t * 2;",
+                "public override Tensor /*<*/forward/*>*/([Shape(12)] Tensor x)\n    {\n        var h = fc.call(x);\n        return scale(h);\n    }"),
+            Model("[Explainable] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc,
+                "public override Tensor forward([Shape(12)] Tensor x)\n    {\n        var h = fc.call(x);\n        return h * 2;\n    }"),
+            "to line 12; inference stops at line 13") { Enable = true },
     };
 }

@@ -26,7 +26,7 @@ public class DiagnosticTests
     public void WrongCodeReportsTheDiagnosticAtItsSpan(string id)
     {
         var c = DiagnosticCases.All.Single(x => x.Id == id);
-        var run = GeneratorHarness.Run(c.Wrong);
+        var run = GeneratorHarness.Run(Compile(c, c.Wrong));
         var shapGen = run.AllDiagnostics().Where(d => d.Id.StartsWith("SHAPGEN", StringComparison.Ordinal)).ToList();
 
         var diagnostic = Assert.Single(shapGen);
@@ -43,7 +43,7 @@ public class DiagnosticTests
     public void CorrectedCodeReportsNothing(string id)
     {
         var c = DiagnosticCases.All.Single(x => x.Id == id);
-        var run = GeneratorHarness.Run(c.Right);
+        var run = GeneratorHarness.Run(Compile(c, c.Right));
         Assert.Empty(run.AllDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 
@@ -65,6 +65,30 @@ public class DiagnosticTests
         string unshipped = File.ReadAllText(Path.Combine(RepoRoot(), "generators", "ShapGen.Generators", "AnalyzerReleases.Unshipped.md"));
         foreach (var descriptor in DiagnosticDescriptors.All)
             Assert.Contains(descriptor.Id + " |", unshipped);
+    }
+
+    [Fact]
+    public void TheCoverageReportIsOffByDefault()
+    {
+        var c = DiagnosticCases.All.Single(x => x.Id == "SHAPGEN015");
+        Assert.False(DiagnosticDescriptors.ShapeCoverage.IsEnabledByDefault);
+        Assert.DoesNotContain(GeneratorHarness.Run(c.Wrong).Result.Diagnostics, d => d.Id == "SHAPGEN015");
+    }
+
+    [Fact]
+    public void TheCoverageReportNamesTheOutputWhenForwardIsFollowedToTheEnd()
+    {
+        var c = DiagnosticCases.All.Single(x => x.Id == "SHAPGEN015");
+        var report = Assert.Single(GeneratorHarness.Run(Compile(c, c.Right)).Result.Diagnostics, d => d.Id == "SHAPGEN015");
+        Assert.Equal("Shapes in 'M' are followed through forward to line 12; the output is [4]", report.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static Microsoft.CodeAnalysis.CSharp.CSharpCompilation Compile(DiagnosticCase c, string source)
+    {
+        var compilation = GeneratorHarness.CreateCompilation(source);
+        return c.Enable
+            ? compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(new[] { new KeyValuePair<string, ReportDiagnostic>(c.Id, ReportDiagnostic.Info) }))
+            : compilation;
     }
 
     internal static TextSpan ExpectedSpan(string source)

@@ -81,6 +81,10 @@ public class EndToEndTests
                     report["gradient.expectedError"] = Math.Abs(result.ExpectedValue(LinearTwoInput.Label.pos) - f[0, 1].ToDouble());
                     using var layout = result.ToShapLayout(LinearTwoInput.Input.Grid);
                     report["gradient.layoutOk"] = layout.shape.SequenceEqual(new long[] { 3, 1, 2, 2, 2 }) ? 1 : 0;
+                    var variances = result.VariancesForInput(LinearTwoInput.Input.Extra);
+                    report["gradient.variancesForInputOk"] = variances.Count == 2 && ReferenceEquals(variances[1], result.Variance(LinearTwoInput.Label.pos).Extra) ? 1 : 0;
+                    try { _ = result.Rank(0); report["gradient.rankThrows"] = 0; }
+                    catch (InvalidOperationException) { report["gradient.rankThrows"] = 1; }
                 }
                 using (var layer = new LinearTwoInput.HiddenExplainer(model, background))
                 using (var result = layer.Explain(inputs, new GradientExplainOptions { NSamples = 10, Seed = 2 }))
@@ -91,6 +95,21 @@ public class EndToEndTests
                     report["layer.error"] = Math.Max((result[LinearTwoInput.Label.neg] - weight[0] * (h - hr)).abs().max().ToDouble(),
                                                      (result[LinearTwoInput.Label.pos] - weight[1] * (h - hr)).abs().max().ToDouble());
                     report["layer.shapeOk"] = LinearTwoInput.HiddenExplainer.LayerShape!.SequenceEqual(new long[] { 7 }) ? 1 : 0;
+                    report["layer.labelledOk"] = ReferenceEquals(result[LinearTwoInput.Label.pos], result[1]) ? 1 : 0;
+                }
+                using (var layer = new LinearTwoInput.HiddenExplainer(model, background))
+                using (var result = layer.Explain(inputs, new GradientExplainOptions { NSamples = 5, Seed = 3, RankedOutputs = 1 }))
+                {
+                    // Rank 0 of sample i explains its top output t_i: w[t_i] ⊙ (h_i − h_r).
+                    using var outputs = model.call(xGrid, xExtra);
+                    var top = outputs.argmax(1).data<long>().ToArray();
+                    var h = torch.cat(new[] { xGrid.flatten(1), xExtra }, 1);
+                    var hr = torch.cat(new[] { bgGrid.flatten(1), bgExtra }, 1);
+                    var expected = torch.stack(Enumerable.Range(0, 3).Select(i => weight[top[i]] * (h[i] - hr[0])).ToArray());
+                    report["layerRanked.error"] = (result.Rank(0) - expected).abs().max().ToDouble();
+                    report["layerRanked.labelsOk"] = Enumerable.Range(0, 3).All(i => (long)result.RankedLabels![i][0] == top[i] && result.RankedIndexes![i][0] == top[i]) ? 1 : 0;
+                    try { _ = result[LinearTwoInput.Label.pos]; report["layerRanked.indexerThrows"] = 0; }
+                    catch (InvalidOperationException) { report["layerRanked.indexerThrows"] = 1; }
                 }
                 using (var ranked = new LinearTwoInput.GradientExplainer(model, background))
                 using (var result = ranked.Explain(inputs, new GradientExplainOptions { NSamples = 5, RankedOutputs = 1 }))
@@ -166,7 +185,6 @@ public class EndToEndTests
     {
         var run = GeneratorHarness.Run(Program);
         Assert.Empty(run.AllDiagnostics(withAnalyzers: false));
-        Assert.True(EngineStubs.RuntimeHasEngines, "the referenced ShapGen runtime lacks an engine");
 
         using var stream = new MemoryStream();
         var emitted = run.Output.Emit(stream);
@@ -181,6 +199,12 @@ public class EndToEndTests
         Assert.InRange(report["gradient.variance"], 0, 1e-10);   // a linear model's gradient is constant
         Assert.InRange(report["gradient.expectedError"], 0, 1e-5);
         Assert.Equal(1, report["gradient.layoutOk"]);
+        Assert.Equal(1, report["gradient.variancesForInputOk"]);
+        Assert.Equal(1, report["gradient.rankThrows"]);
+        Assert.Equal(1, report["layer.labelledOk"]);
+        Assert.InRange(report["layerRanked.error"], 0, 1e-5);
+        Assert.Equal(1, report["layerRanked.labelsOk"]);
+        Assert.Equal(1, report["layerRanked.indexerThrows"]);
         Assert.Equal(1, report["ranked.labelsOk"]);
         Assert.InRange(report["layer.error"], 0, 1e-5);
         Assert.Equal(1, report["layer.shapeOk"]);

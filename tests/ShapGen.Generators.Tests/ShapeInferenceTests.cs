@@ -120,8 +120,8 @@ public class ShapeInferenceTests
             {
                 private readonly nn.Module<Tensor, Tensor> inner;
                 public M(int n) : base("M") { inner = nn.Linear(n, 4); RegisterComponents(); }
-                public override Tensor forward([Shape(12)] Tensor x) => inner.call(Helper(x));
-                private static Tensor Helper(Tensor t) => t;
+                private readonly System.Func<Tensor, Tensor> helper = t => t;
+                public override Tensor forward([Shape(12)] Tensor x) => inner.call(helper(x));
             }
             """);
         var layer = spec.Layers.Single();

@@ -28,6 +28,24 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void InputsNamedLikeMembersOfTheRuntimeBaseTypesGetOtherPropertyNames()
+    {
+        var run = GeneratorHarness.Run(TestModels.Usings + """
+            namespace Names;
+
+            [Explainable]
+            public sealed partial class M : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
+            {
+                public M() : base(nameof(M)) { }
+                public override Tensor forward([Shape(2)] Tensor count, [Shape(2)] Tensor item, [Shape(2)] Tensor toArray, [Shape(2)] Tensor inputAt) =>
+                    count + item + toArray + inputAt;
+            }
+            """);
+        Assert.Empty(run.AllDiagnostics());
+        Assert.Contains("public global::TorchSharp.torch.Tensor ItemInput => InputAt(1);", run.Sources["Names.M.ShapGen.g.cs"]);
+    }
+
+    [Fact]
     public void GeneratedFilesCarryTheRequiredMarkers()
     {
         var run = GeneratorHarness.Run(TestModels.TwoInputMnist, TestModels.FashionCnn);

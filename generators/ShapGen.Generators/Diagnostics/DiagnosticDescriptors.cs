@@ -78,6 +78,11 @@ internal static class DiagnosticDescriptors
         "SHAPGEN014", "Invalid labels", "Labels of '{0}' are invalid: {1}", "ShapGen.Usage",
         DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen014");
 
+    /// <summary>SHAPGEN015 (off by default): "Shapes in '{0}' are followed through forward to {1}; {2}".</summary>
+    public static readonly DiagnosticDescriptor ShapeCoverage = new(
+        "SHAPGEN015", "How far shape inference follows forward", "Shapes in '{0}' are followed through forward to {1}; {2}", "ShapGen.Coverage",
+        DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpBase + "shapgen015");
+
     /// <summary>All descriptors, in id order.</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -95,6 +100,7 @@ internal static class DiagnosticDescriptors
         ForwardBypassesHooks,
         UnsupportedDeclaration,
         InvalidLabels,
+        ShapeCoverage,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = Build();

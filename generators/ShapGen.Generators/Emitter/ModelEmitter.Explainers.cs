@@ -64,7 +64,7 @@ internal static partial class ModelEmitter
     private static void WriteExplainerConstructor(SourceWriter writer, ModelSpec model, string name, Engine engine, string wrap, string layerArgument, string result)
     {
         writer.WriteLine($$"""
-            /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+            /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
             /// <param name="model">The model to explain.</param>
             /// <param name="background">Background samples.</param>
             public {{name}}({{model.ClassName}} model, Batch background)

@@ -70,8 +70,9 @@ internal sealed class DeepLiftRewriter : CSharpSyntaxRewriter
         {
             throw;
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            DebugGuard.Swallowed(e);
             return null;
         }
         diagnostics.AddRange(local);

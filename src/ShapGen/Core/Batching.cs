@@ -75,6 +75,19 @@ internal static class Batching
         return bytes;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> and returns the larger of what its live tensors hold
+    /// (<see cref="MeasureScopeBytes"/>) and, on the CPU, how far the process's peak resident memory rose meanwhile
+    /// (<see cref="ProcessMemory.PeakGrowth"/>): a forward and backward probe's real footprint.
+    /// </summary>
+    public static long MeasurePeakBytes(Device device, Action body)
+    {
+        long scopeBytes = 0;
+        long peak = device.type == DeviceType.CPU ? ProcessMemory.PeakGrowth(() => scopeBytes = MeasureScopeBytes(body)) : 0;
+        if (device.type != DeviceType.CPU) scopeBytes = MeasureScopeBytes(body);
+        return Math.Max(scopeBytes, peak);
+    }
+
     /// <summary>True for libtorch's out-of-memory errors on the CPU or CUDA.</summary>
     public static bool IsOutOfMemory(Exception e) =>
         e is OutOfMemoryException

@@ -100,11 +100,25 @@ public sealed class ExplainableModel
     public nn.Module FindLayer(string path)
     {
         if (Module is null)
-            throw new InvalidOperationException($"Layer '{path}' cannot be found: the model is a plain function with no module tree.");
-        var named = Module.named_modules().ToList();
-        foreach (var (name, module) in named)
+            throw new InvalidOperationException(LayerNotFound(path));
+        return TryFindLayer(path) ?? throw new ArgumentException(LayerNotFound(path), nameof(path));
+    }
+
+    /// <summary>The submodule at <paramref name="path"/>, or null.</summary>
+    internal nn.Module? TryFindLayer(string path)
+    {
+        if (Module is null) return null;
+        foreach (var (name, module) in Module.named_modules())
             if (name == path) return module;
-        string known = string.Join(", ", named.Select(n => n.name).Where(n => n.Length > 0).Take(40));
-        throw new ArgumentException($"The model has no submodule '{path}'. Known paths: {known}.", nameof(path));
+        return null;
+    }
+
+    /// <summary>Why <paramref name="path"/> names no submodule: no module tree, or the paths there are.</summary>
+    internal string LayerNotFound(string path)
+    {
+        if (Module is null)
+            return $"Layer '{path}' cannot be found: the model is a plain function with no module tree.";
+        string known = string.Join(", ", Module.named_modules().Select(n => n.name).Where(n => n.Length > 0).Take(40));
+        return $"The model has no submodule '{path}'. Known paths: {known}.";
     }
 }

@@ -25,7 +25,7 @@ public abstract class LayerExplanationResult : ExplanationResult
         {
             explanation.Dispose();
             throw new InvalidOperationException(
-                $"Layer '{layer}' has per-sample input shape {InputValidation.Format(actual)}; expected {InputValidation.Format(shape)}.");
+                $"Layer '{layer}' has per-sample input shape {Shapes.Format(actual)}; expected {Shapes.Format(shape)}.");
         }
     }
 

@@ -29,8 +29,8 @@ internal static class ModelEvaluation
         var device = background[0].device;
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
-        long probe = Math.Min(rows, 2);
-        long bytes = Batching.MeasureScopeBytes(() => forward(background.Select(t => t.narrow(0, 0, probe)).ToArray(), -1));
+        long probe = Math.Min(rows, 8);
+        long bytes = Batching.MeasurePeakBytes(device, () => forward(background.Select(t => t.narrow(0, 0, probe)).ToArray(), -1));
         long batch = Batching.RowsPerBatch(2.0 * bytes / probe, device, options, engine);
         Tensor? sum = null;
         long? outputs = null;

@@ -64,12 +64,34 @@ internal static class ProcessMemory
         return best;
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> and returns how far the process's resident memory rose above its level before
+    /// (the peak, VmHWM, reset through /proc/self/clear_refs), or 0 where that cannot be read. It sees what no
+    /// tensor handle shows: activations autograd saves, intermediates a Sequential frees, backward's buffers.
+    /// </summary>
+    public static long PeakGrowth(Action body)
+    {
+        bool reset = false;
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            reset = true;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        catch (PlatformNotSupportedException) { }
+        long? before = reset ? ReadKiloBytes("/proc/self/status", "VmRSS:") : null;
+        body();
+        long? peak = reset ? ReadKiloBytes("/proc/self/status", "VmHWM:") : null;
+        return before is long b && peak is long p ? Math.Max(0, p - b) : 0;
+    }
+
     private static long? ReadKiloBytes(string file, string key)
     {
         foreach (var line in ReadLines(file))
             if (line.StartsWith(key, StringComparison.Ordinal))
             {
-                var parts = line[key.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var parts = line[key.Length..].Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length > 0 && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb))
                     return kb * 1024;
             }

@@ -68,10 +68,7 @@ public sealed class GradientExplainer : IDisposable
         if (layer is not null)
         {
             _layerPath = layer;
-            nn.Module found;
-            try { found = model.FindLayer(layer); }
-            catch (InvalidOperationException e) { throw new ArgumentException(e.Message, nameof(layer)); }
-            catch (ArgumentException e) { throw new ArgumentException(e.Message.Replace(" (Parameter 'path')", ""), nameof(layer)); }
+            var found = model.TryFindLayer(layer) ?? throw new ArgumentException(model.LayerNotFound(layer), nameof(layer));
             _layer = found as nn.Module<Tensor, Tensor>
                 ?? throw new ArgumentException(
                     $"Layer '{layer}' is a {found.GetType().Name}; layer explanation needs a submodule that takes one tensor " +
@@ -292,8 +289,8 @@ public sealed class GradientExplainer : IDisposable
         using var noGrad = no_grad();
         var outputs = new List<Tensor>();
         var layerInputs = new List<Tensor>();
-        long probeRows = Math.Min(n, 2);
-        long bytes = Batching.MeasureScopeBytes(() => Forward(inputs.Select(t => t.narrow(0, 0, probeRows)).ToArray(), null, out _));
+        long probeRows = Math.Min(n, 8);
+        long bytes = Batching.MeasurePeakBytes(_device, () => Forward(inputs.Select(t => t.narrow(0, 0, probeRows)).ToArray(), null, out _));
         long rows = Batching.RowsPerBatch(2.0 * bytes / probeRows, _device, options, Engine);
         Batching.Run(n, rows, (start, count) =>
         {
@@ -431,24 +428,24 @@ public sealed class GradientExplainer : IDisposable
     }
 
     /// <summary>
-    /// Bytes per row of a gradient batch, measured on a probe of up to two rows that runs the forward pass and one
-    /// backward pass: what the tensors created in both hold (activations kept for backward, gradients), doubled
-    /// for libtorch's transient buffers that no tensor handle shows.
+    /// Bytes per row of a gradient batch, measured on a probe of up to eight rows that runs the forward pass and one
+    /// backward pass (<see cref="Batching.MeasurePeakBytes"/>: the tensors created and, on the CPU, the peak resident
+    /// memory), with half again for the per-output products and merges a batch adds.
     /// </summary>
     private double EstimateBytesPerRow(DrawPlan plan)
     {
-        long probe = Math.Min(2, plan.Samples);
+        long probe = Math.Min(8, plan.Samples * plan.Explained[0].shape[0]);
         var blocks = Blocks(0, probe, plan.Samples);
-        long bytes = Batching.MeasureScopeBytes(() =>
+        long bytes = Batching.MeasurePeakBytes(_device, () =>
         {
             using var grad = enable_grad();
-            var (points, _, sampleIndex) = Interpolate(plan, probe, blocks);
+            var (points, deltas, sampleIndex) = Interpolate(plan, probe, blocks);
             var leaves = points.Select(p => p.requires_grad_()).ToArray();
             var y = ForwardWithGrad(plan, leaves, sampleIndex, 1);
             var grads = Gradients.Of(new[] { y.select(1, 0).sum() }, null, leaves, retainGraph: false);
-            foreach (var g in grads) g?.mul(1); // the per-output product a batch keeps
+            for (int i = 0; i < grads.Length; i++) _ = grads[i]! * deltas[i];
         });
-        return 2.0 * bytes / probe;
+        return 1.5 * bytes / probe;
     }
 
     private void RunBatch(DrawPlan plan, long start, long count, Tensor[][] mean, Tensor[][]? m2)

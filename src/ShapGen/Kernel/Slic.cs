@@ -127,7 +127,7 @@ public static class Slic
         };
         if (hwc.shape.Any(d => d == 0))
             throw new ArgumentException(
-                $"image has shape {InputValidation.Format(image.shape)}: SLIC needs at least one row, one column and one channel.", nameof(image));
+                $"image has shape {Shapes.Format(image.shape)}: SLIC needs at least one row, one column and one channel.", nameof(image));
         int h = (int)hwc.shape[0], w = (int)hwc.shape[1], c = (int)hwc.shape[2];
         double[] data = hwc.to_type(float64).cpu().contiguous().data<double>().ToArray();
         return Segment(data, h, w, c, options);

@@ -182,7 +182,7 @@ public static class ImagePlot
         int rows = image.N, outputs = data.Length;
         CheckLabels(options, rows, outputs);
         if (data[0].C == 0 || data[0].H == 0 || data[0].W == 0)
-            throw new ArgumentException($"'{argument}[0]' has shape {InputValidation.Format(maps[0].shape)}: no pixels or no channels to draw.", argument);
+            throw new ArgumentException($"'{argument}[0]' has shape {Shapes.Format(maps[0].shape)}: no pixels or no channels to draw.", argument);
         var sums = data.Select(d => d.ChannelSum()).ToArray();
         for (int o = 0; o < outputs; o++) RefuseNaN(sums[o], data[o], argument, o, variances);
         double scale = options.MaxValue ?? ScaleOf(sums.SelectMany(s => s), options.Percentile);

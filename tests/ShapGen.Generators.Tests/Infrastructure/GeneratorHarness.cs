@@ -33,8 +33,7 @@ internal static class GeneratorHarness
 
     public static CSharpCompilation CreateCompilation(SyntaxTree[] trees)
     {
-        var all = trees.Concat(EngineStubs.MissingEngineTrees(ParseOptions)).ToArray();
-        return CSharpCompilation.Create("UserModels", all, References,
+        return CSharpCompilation.Create("UserModels", trees, References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable,
                 optimizationLevel: OptimizationLevel.Release, warningLevel: 9999));   // every warning wave, as the SDK compiles
     }

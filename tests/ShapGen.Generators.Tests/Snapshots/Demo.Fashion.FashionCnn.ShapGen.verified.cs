@@ -95,7 +95,7 @@ partial class FashionCnn
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class GradientExplainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public GradientExplainer(FashionCnn model, Batch background)
@@ -107,7 +107,7 @@ partial class FashionCnn
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class DeepExplainer : global::ShapGen.ModelExplainer<global::ShapGen.DeepExplainer, global::ShapGen.DeepExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public DeepExplainer(FashionCnn model, Batch background)
@@ -119,7 +119,7 @@ partial class FashionCnn
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class KernelExplainer : global::ShapGen.ModelExplainer<global::ShapGen.KernelExplainer, global::ShapGen.KernelExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public KernelExplainer(FashionCnn model, Batch background)

@@ -130,7 +130,7 @@ partial class TwoInputMnist
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class GradientExplainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public GradientExplainer(TwoInputMnist model, Batch background)
@@ -142,7 +142,7 @@ partial class TwoInputMnist
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class DeepExplainer : global::ShapGen.ModelExplainer<global::ShapGen.DeepExplainer, global::ShapGen.DeepExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public DeepExplainer(TwoInputMnist model, Batch background)
@@ -154,7 +154,7 @@ partial class TwoInputMnist
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class KernelExplainer : global::ShapGen.ModelExplainer<global::ShapGen.KernelExplainer, global::ShapGen.KernelExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public KernelExplainer(TwoInputMnist model, Batch background)

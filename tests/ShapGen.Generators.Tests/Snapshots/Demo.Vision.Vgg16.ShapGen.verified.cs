@@ -80,7 +80,7 @@ partial class Vgg16
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class GradientExplainer : global::ShapGen.ModelExplainer<global::ShapGen.GradientExplainer, global::ShapGen.GradientExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public GradientExplainer(Vgg16 model, Batch background)
@@ -92,7 +92,7 @@ partial class Vgg16
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class DeepExplainer : global::ShapGen.ModelExplainer<global::ShapGen.DeepExplainer, global::ShapGen.DeepExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public DeepExplainer(Vgg16 model, Batch background)
@@ -104,7 +104,7 @@ partial class Vgg16
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class KernelExplainer : global::ShapGen.ModelExplainer<global::ShapGen.KernelExplainer, global::ShapGen.KernelExplainOptions, Batch, Result>
     {
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public KernelExplainer(Vgg16 model, Batch background)
@@ -134,7 +134,7 @@ partial class Vgg16
         /// <summary>The layer input's per-sample shape [128, 112, 112] (checked on every result).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<long>? LayerShape { get; } = new long[] { 128, 112, 112 };
 
-        /// <summary>Creates the explainer over a background batch (the engine copies what it keeps).</summary>
+        /// <summary>Creates the explainer over a background batch; the engine may keep its tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
         /// <param name="model">The model to explain.</param>
         /// <param name="background">Background samples.</param>
         public Features7Explainer(Vgg16 model, Batch background)

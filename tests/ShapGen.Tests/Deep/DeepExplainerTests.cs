@@ -162,6 +162,12 @@ public sealed class DeepExplainerTests
             Assert.InRange(error.Output, 0, 2);
             Assert.InRange(error.Sample, 0, 2);
             Assert.True(Math.Abs(error.Gap) > 1e-6);
+            Assert.Contains($"failed for output {error.Output} of sample {error.Sample}: f(x) = ", error.Message); // not "output model output 1"
+        }
+        using (var labelled = new DeepExplainer(plain, new[] { background }, labels: new[] { "a", "b", "c" }))
+        {
+            var error = Assert.Throws<DeepLiftAdditivityException>(() => labelled.Explain(new[] { x }));
+            Assert.Contains($"failed for output {error.Output} ('{"abc"[(int)error.Output]}') of sample", error.Message);
         }
         var ops = ExplainableModel.Create(new FunctionalReluNet(useOps: true, seed: 5));
         using (var explainer = new DeepExplainer(ops, new[] { background }))

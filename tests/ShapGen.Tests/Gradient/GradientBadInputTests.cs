@@ -141,6 +141,7 @@ public sealed class GradientBadInputTests : IDisposable
         Assert.Equal("layer", e.ParamName);
         Assert.Contains("'tail'", e.Message);
         Assert.Contains("head", e.Message);
+        Assert.EndsWith("Known paths: body, head. (Parameter 'layer')", e.Message); // once, and not 'path' as well
         var plain = Assert.Throws<ArgumentException>(() => new GradientExplainer(_model, new[] { _flat, _image }, layer: "head"));
         Assert.Contains("plain function", plain.Message);
     }

@@ -134,4 +134,47 @@ public sealed class ExplanationExportTests
             File.Delete(path);
         }
     }
+
+    [Theory]
+    [InlineData(ShapLayout.LegacyPerOutput, "values_1_0", "N=3", "the attributions of output 1 to input 0 are Float32 [3, 4]")]
+    [InlineData(ShapLayout.LegacyPerOutput, "values_1_1", "int", "the attributions of output 1 to input 1 are Int32 [2, 1, 2, 3]")]
+    [InlineData(ShapLayout.LegacyPerOutput, "variances_0_0", "N=3", "the variances of output 0 to input 0 are Float32 [3, 4]; expected floating point [2, 4]")]
+    [InlineData(ShapLayout.PerInput, "values_1", "K=2", "array 'values_1' has shape [2, 1, 2, 3, 2]")]
+    [InlineData(ShapLayout.PerInput, "values_0", "text", "array 'values_0' has dtype '<U1'; expected numbers")]
+    [InlineData(ShapLayout.PerInput, "expected_values", "2-d", "'expected_values' is Float32 [1, 5]")]
+    [InlineData(ShapLayout.PerInput, "output_indexes", "index 7", "names an output outside 0..4")]
+    [InlineData(ShapLayout.PerInput, "output_indexes", "N=3", "'output_indexes' is Int64 [3, 3]; expected integers [2, 3]")]
+    [InlineData(ShapLayout.PerInput, "labels", "4 labels", "'labels' has 4 label(s); 'expected_values' has 5")]
+    [InlineData(ShapLayout.PerInput, "layout", "floats", "array 'layout' has dtype '<f4'")]
+    public void Arrays_that_do_not_fit_together_are_invalid_data_naming_the_array(ShapLayout layout, string name, string change, string message)
+    {
+        using var scope = NewDisposeScope();
+        using var e = Make(ranked: true, variances: true);
+        var arrays = ExplanationExport.ToArrays(e, layout).ToDictionary(kv => kv.Key, kv => kv.Value);
+        long[] shape = arrays[name].Shape;
+        arrays[name] = change switch
+        {
+            "N=3" => NpyArray.FromTensor(zeros(new[] { 3L }.Concat(shape.Skip(1)).ToArray(), dtype: name == "output_indexes" ? int64 : float32)),
+            "int" => NpyArray.FromTensor(zeros(shape, dtype: int32)),
+            "K=2" => NpyArray.FromTensor(zeros(shape.SkipLast(1).Append(2L).ToArray())),
+            "text" => NpyArray.FromStrings(new[] { "x" }),
+            "2-d" => NpyArray.FromTensor(zeros(1, 5)),
+            "index 7" => NpyArray.FromTensor(tensor(new long[] { 4, 0, 2, 1, 3, 7 }, new long[] { 2, 3 })),
+            "4 labels" => NpyArray.FromStrings(new[] { "a", "b", "c", "d" }),
+            "floats" => NpyArray.FromTensor(zeros(1)),
+            _ => throw new ArgumentOutOfRangeException(nameof(change), change, "unknown change"),
+        };
+        string path = Path.GetTempFileName();
+        try
+        {
+            Npz.SaveArrays(path, arrays);
+            var error = Assert.Throws<InvalidDataException>(() => ExplanationExport.LoadNpz(path));
+            Assert.Contains($"'{path}'", error.Message);
+            Assert.Contains(message, error.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -140,7 +140,7 @@ public sealed class SlicTests
         using var image = zeros(shape);
         var e = Assert.Throws<ArgumentException>(() => Slic.Segment(image, channelsLast));
         Assert.Equal("image", e.ParamName);
-        Assert.Contains($"image has shape {InputValidation.Format(shape)}", e.Message);
+        Assert.Contains($"image has shape {Shapes.Format(shape)}", e.Message);
         Assert.Contains("at least one row, one column and one channel", e.Message);
     }
 }
