@@ -9,6 +9,7 @@ internal enum DrawPurpose
     Alpha = 2,
     Noise = 3,
     Coalitions = 4,
+    Permutations = 5,
 }
 
 /// <summary>

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace ShapGen;
+
+/// <summary>
+/// What the perturbation methods share (Captum's <c>baselines</c>): the value a removed element takes, a scalar
+/// <see cref="Baseline"/> or one tensor per input in <see cref="Baselines"/>.
+/// </summary>
+public class PerturbationOptions : ExplainOptions
+{
+    private double _baseline;
+
+    /// <summary>Creates options with the defaults (baseline 0, as Captum).</summary>
+    public PerturbationOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public PerturbationOptions(PerturbationOptions other) : base(other)
+    {
+        // Every option must be copied here (see ExplainOptions' copy constructor).
+        _baseline = other._baseline;
+        Baselines = other.Baselines;
+    }
+
+    /// <summary>The value every removed element takes when <see cref="Baselines"/> is null (Captum's scalar baseline); finite.</summary>
+    public double Baseline
+    {
+        get => _baseline;
+        set
+        {
+            if (!double.IsFinite(value))
+                throw new ArgumentOutOfRangeException(nameof(Baseline), value, "Baseline must be finite.");
+            _baseline = value;
+        }
+    }
+
+    /// <summary>
+    /// One tensor per model input: the values removed elements take, shaped like one sample (shared by all samples),
+    /// like the whole batch [N, …], or a 0-d scalar; on the inputs' device. Not owned: the caller disposes them.
+    /// Null uses <see cref="Baseline"/>.
+    /// </summary>
+    public IReadOnlyList<Tensor>? Baselines { get; set; }
+}
+
+/// <summary>Options of <see cref="FeatureAblation"/> (Captum's <c>FeatureAblation.attribute</c>).</summary>
+public sealed class FeatureAblationOptions : PerturbationOptions
+{
+    /// <summary>Creates options with the defaults: every element is its own feature.</summary>
+    public FeatureAblationOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public FeatureAblationOptions(FeatureAblationOptions other) : base(other) => FeatureGroups = other.FeatureGroups;
+
+    /// <summary>
+    /// Captum's <c>feature_mask</c>: which elements are removed together (one id may span inputs). Null: every element
+    /// is its own feature.
+    /// </summary>
+    public KernelFeatureGroups? FeatureGroups { get; set; }
+}
+
+/// <summary>Options of <see cref="Occlusion"/> (Captum's <c>Occlusion.attribute</c>).</summary>
+public sealed class OcclusionOptions : PerturbationOptions
+{
+    /// <summary>Creates options; <see cref="SlidingWindowShapes"/> must be set before use.</summary>
+    public OcclusionOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public OcclusionOptions(OcclusionOptions other) : base(other)
+    {
+        SlidingWindowShapes = other.SlidingWindowShapes;
+        Strides = other.Strides;
+    }
+
+    /// <summary>
+    /// Captum's <c>sliding_window_shapes</c>: for each input, the window's shape over one sample's dimensions (no batch
+    /// dimension). Required.
+    /// </summary>
+    public IReadOnlyList<long[]>? SlidingWindowShapes { get; set; }
+
+    /// <summary>
+    /// Captum's <c>strides</c>: for each input, the step of the window along each dimension; null steps by 1. Where
+    /// a window is smaller than its dimension, the stride may not exceed it (so every element is covered).
+    /// </summary>
+    public IReadOnlyList<long[]>? Strides { get; set; }
+}
+
+/// <summary>Options of <see cref="ShapleyValueSampling"/> (Captum's <c>ShapleyValueSampling.attribute</c>).</summary>
+public sealed class ShapleyValueSamplingOptions : PerturbationOptions
+{
+    private int _nSamples = 25;
+
+    /// <summary>Creates options with Captum's defaults (25 permutations, every element its own feature).</summary>
+    public ShapleyValueSamplingOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public ShapleyValueSamplingOptions(ShapleyValueSamplingOptions other) : base(other)
+    {
+        _nSamples = other._nSamples;
+        Antithetic = other.Antithetic;
+        FeatureGroups = other.FeatureGroups;
+    }
+
+    /// <summary>Captum's <c>n_samples</c>: random feature permutations per explained sample; at least 1 (default 25).</summary>
+    public int NSamples
+    {
+        get => _nSamples;
+        set
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1.");
+            _nSamples = value;
+        }
+    }
+
+    /// <summary>
+    /// Draw permutations in pairs, the second the reverse of the first (antithetic sampling: it lowers the variance for
+    /// most models at no extra cost). Off by default, as Captum has no such option.
+    /// </summary>
+    public bool Antithetic { get; set; }
+
+    /// <summary>Captum's <c>feature_mask</c>: which elements join a coalition together. Null: every element alone.</summary>
+    public KernelFeatureGroups? FeatureGroups { get; set; }
+}
