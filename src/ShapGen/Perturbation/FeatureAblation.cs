@@ -16,25 +16,16 @@ namespace ShapGen;
 /// replaced by the shared batching: memory budget, out-of-memory halving, cancellation, progress); every output is
 /// explained from the same forwards. The explanation's expected values are the mean over samples of f(baseline).
 /// </remarks>
-public sealed class FeatureAblation
+public sealed class FeatureAblation : PerturbationExplainer
 {
-    private const string Engine = nameof(FeatureAblation);
-    private readonly ExplainableModel _model;
-    private readonly IReadOnlyList<string>? _inputNames;
-
     /// <summary>Creates the explainer.</summary>
     /// <param name="model">The model: a TorchSharp module, a delegate over batches, or an ONNX model's adapter.</param>
     /// <param name="labels">Names of the model outputs, one per output, or null.</param>
     /// <param name="inputNames">Names of the model inputs for messages, or null.</param>
     public FeatureAblation(ExplainableModel model, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? inputNames = null)
+        : base(model, labels, inputNames)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        Labels = labels;
-        _inputNames = inputNames;
     }
-
-    /// <summary>Names of the model outputs, when given.</summary>
-    public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>Explains every row of <paramref name="inputs"/>: for each output and input, attributions shaped like the input batch.</summary>
     /// <param name="inputs">One tensor per model input, [N, …].</param>
@@ -44,11 +35,9 @@ public sealed class FeatureAblation
     {
         options ??= new FeatureAblationOptions();
         using var scope = NewDisposeScope();
-        var run = PerturbationRun.Start(Engine, _model, inputs, options, Labels, _inputNames);
-        var groups = options.FeatureGroups ?? KernelFeatureGroups.PerElement(run.SampleShapes);
-        run.CheckGroups(groups);
-        var maps = Enumerable.Range(0, inputs.Length).Select(i => run.FeatureMap(groups, i)).ToArray();
-        long n = run.SampleCount, m = groups.FeatureCount;
+        var run = Start(inputs, options);
+        var (maps, m) = run.FeatureMaps(options.FeatureGroups);
+        long n = run.SampleCount;
         var features = arange(m, int64, run.Device).unsqueeze(0);
         var outputs = run.Evaluate(n * m, (start, count) =>
         {

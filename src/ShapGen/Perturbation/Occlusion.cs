@@ -18,25 +18,16 @@ namespace ShapGen;
 /// All windows of all samples run in large batches through the shared batching (memory budget, out-of-memory halving,
 /// cancellation, progress). The explanation's expected values are the mean over samples of f(baseline).
 /// </remarks>
-public sealed class Occlusion
+public sealed class Occlusion : PerturbationExplainer
 {
-    private const string Engine = nameof(Occlusion);
-    private readonly ExplainableModel _model;
-    private readonly IReadOnlyList<string>? _inputNames;
-
     /// <summary>Creates the explainer.</summary>
     /// <param name="model">The model: a TorchSharp module, a delegate over batches, or an ONNX model's adapter.</param>
     /// <param name="labels">Names of the model outputs, one per output, or null.</param>
     /// <param name="inputNames">Names of the model inputs for messages, or null.</param>
     public Occlusion(ExplainableModel model, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? inputNames = null)
+        : base(model, labels, inputNames)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        Labels = labels;
-        _inputNames = inputNames;
     }
-
-    /// <summary>Names of the model outputs, when given.</summary>
-    public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>Explains every row of <paramref name="inputs"/>: for each output and input, attributions shaped like the input batch.</summary>
     /// <param name="inputs">One tensor per model input, [N, …].</param>
@@ -46,7 +37,7 @@ public sealed class Occlusion
     {
         ArgumentNullException.ThrowIfNull(options);
         using var scope = NewDisposeScope();
-        var run = PerturbationRun.Start(Engine, _model, inputs, options, Labels, _inputNames);
+        var run = Start(inputs, options);
         var windows = Windows(run.SampleShapes, options);
         long n = run.SampleCount, perSample = windows.Sum(w => w.Offsets.Length);
         var first = new long[windows.Length]; // index of input i's first window among a sample's windows

@@ -196,22 +196,26 @@ internal sealed class PerturbationRun
         return new Explanation(values, expected, null, indexes, _labels);
     }
 
-    /// <summary>An element→feature map as an int64 tensor on the inputs' device, checked against input <paramref name="input"/>'s size.</summary>
-    public Tensor FeatureMap(KernelFeatureGroups groups, int input)
+    /// <summary>
+    /// Each input's element→feature map as an int64 tensor on the inputs' device, and the number of features, for
+    /// <paramref name="groups"/> (one feature per element when null), checked against the model's inputs.
+    /// </summary>
+    public (Tensor[] Maps, long FeatureCount) FeatureMaps(KernelFeatureGroups? groups)
     {
-        var map = groups.Map(input);
-        if (map.Length != Sizes[input])
-            throw new ArgumentException(
-                $"FeatureGroups maps {map.Length} element(s) of input {input}; one sample of it has {Sizes[input]} " +
-                $"(shape {Shapes.Format(SampleShapes[input])}).", "options");
-        return tensor(map.Select(f => (long)f).ToArray(), int64).to(Device);
-    }
-
-    /// <summary>Checks that the groups cover every model input.</summary>
-    public void CheckGroups(KernelFeatureGroups groups)
-    {
+        groups ??= KernelFeatureGroups.PerElement(SampleShapes);
         if (groups.InputCount != _flat.Length)
             throw new ArgumentException($"FeatureGroups covers {groups.InputCount} input(s); the model takes {_flat.Length}.", "options");
+        var maps = new Tensor[_flat.Length];
+        for (int i = 0; i < maps.Length; i++)
+        {
+            var map = groups.Map(i);
+            if (map.Length != Sizes[i])
+                throw new ArgumentException(
+                    $"FeatureGroups maps {map.Length} element(s) of input {i}; one sample of it has {Sizes[i]} " +
+                    $"(shape {Shapes.Format(SampleShapes[i])}).", "options");
+            maps[i] = tensor(map.Select(f => (long)f).ToArray(), int64).to(Device);
+        }
+        return (maps, groups.FeatureCount);
     }
 
     private Tensor Forward(Tensor[] inputs) => _model.Forward(inputs);

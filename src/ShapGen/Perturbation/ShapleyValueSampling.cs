@@ -18,25 +18,16 @@ namespace ShapGen;
 /// <see cref="ExplainOptions.SampleIndexOffset"/>), so results do not depend on the batch size or on how samples are
 /// split over calls. All perturbations of a call run in large batches through the shared batching.
 /// </remarks>
-public sealed class ShapleyValueSampling
+public sealed class ShapleyValueSampling : PerturbationExplainer
 {
-    private const string Engine = nameof(ShapleyValueSampling);
-    private readonly ExplainableModel _model;
-    private readonly IReadOnlyList<string>? _inputNames;
-
     /// <summary>Creates the explainer.</summary>
     /// <param name="model">The model: a TorchSharp module, a delegate over batches, or an ONNX model's adapter.</param>
     /// <param name="labels">Names of the model outputs, one per output, or null.</param>
     /// <param name="inputNames">Names of the model inputs for messages, or null.</param>
     public ShapleyValueSampling(ExplainableModel model, IReadOnlyList<string>? labels = null, IReadOnlyList<string>? inputNames = null)
+        : base(model, labels, inputNames)
     {
-        _model = model ?? throw new ArgumentNullException(nameof(model));
-        Labels = labels;
-        _inputNames = inputNames;
     }
-
-    /// <summary>Names of the model outputs, when given.</summary>
-    public IReadOnlyList<string>? Labels { get; }
 
     /// <summary>Explains every row of <paramref name="inputs"/>: for each output and input, attributions shaped like the input batch.</summary>
     /// <param name="inputs">One tensor per model input, [N, …].</param>
@@ -46,11 +37,9 @@ public sealed class ShapleyValueSampling
     {
         options ??= new ShapleyValueSamplingOptions();
         using var scope = NewDisposeScope();
-        var run = PerturbationRun.Start(Engine, _model, inputs, options, Labels, _inputNames);
-        var groups = options.FeatureGroups ?? KernelFeatureGroups.PerElement(run.SampleShapes);
-        run.CheckGroups(groups);
-        var maps = Enumerable.Range(0, inputs.Length).Select(i => run.FeatureMap(groups, i)).ToArray();
-        long n = run.SampleCount, m = groups.FeatureCount, j = options.NSamples, steps = m - 1;
+        var run = Start(inputs, options);
+        var (maps, m) = run.FeatureMaps(options.FeatureGroups);
+        long n = run.SampleCount, j = options.NSamples, steps = m - 1;
         var rank = tensor(Ranks(SampleDraws.For(options), n, j, m, options.Antithetic), new[] { n * j, m }, int64).to(run.Device);
         var outputs = run.Evaluate(n * j * steps, (start, count) =>
         {
