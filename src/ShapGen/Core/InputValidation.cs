@@ -78,4 +78,45 @@ public static class InputValidation
 
     /// <summary>Per-sample shapes of a batch: the shape of each tensor without its first dimension.</summary>
     public static long[][] SampleShapes(Tensor[] tensors) => tensors.Select(t => t.shape.Skip(1).ToArray()).ToArray();
+
+    /// <summary>
+    /// Checks reference inputs (baselines) against the explained inputs and returns one detached tensor per input,
+    /// [1, …] (shared, also for a per-sample shape) or [N, …] (one per sample); null gives zeros [1, …].
+    /// </summary>
+    /// <param name="baselines">One tensor per input: the per-sample shape, [1, …] or [N, …]; or null.</param>
+    /// <param name="inputs">The explained inputs, [N, …] each.</param>
+    /// <param name="n">The number of explained samples.</param>
+    /// <param name="inputNames">Names of the inputs for messages, or null.</param>
+    public static Tensor[] Baselines(Tensor[]? baselines, Tensor[] inputs, long n, IReadOnlyList<string>? inputNames)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (baselines is null)
+            return inputs.Select(t => zeros(new[] { 1L }.Concat(t.shape.Skip(1)).ToArray(), dtype: t.dtype, device: t.device)).ToArray();
+        if (baselines.Length != inputs.Length)
+            throw new ArgumentException($"The model takes {inputs.Length} input(s); 'baselines' has {baselines.Length} tensor(s).", nameof(baselines));
+        var result = new Tensor[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var b = baselines[i];
+            string what = $"'baselines' {InputName(i, inputNames)}";
+            if (b is null) throw new ArgumentNullException(nameof(baselines), $"{what} is null.");
+            if (b.IsInvalid) throw new ObjectDisposedException(nameof(baselines), $"{what} has been disposed.");
+            var sample = inputs[i].shape.Skip(1).ToArray();
+            var shape = b.shape;
+            bool perSample = shape.SequenceEqual(sample);
+            if (!perSample && !(shape.Length == sample.Length + 1 && shape.Skip(1).SequenceEqual(sample) && (shape[0] == 1 || shape[0] == n)))
+                throw new ArgumentException(
+                    $"{what} has shape {Shapes.Format(shape)}; expected the per-sample shape {Shapes.Format(sample)}, " +
+                    $"[1, {string.Join(", ", sample)}] or [{n}, {string.Join(", ", sample)}] (one per explained sample).", nameof(baselines));
+            if (b.dtype != inputs[i].dtype)
+                throw new ArgumentException($"{what} is {b.dtype}; the input is {inputs[i].dtype}.", nameof(baselines));
+            if (b.device.ToString() != inputs[i].device.ToString())
+                throw new ArgumentException($"{what} is on {b.device}; the input is on {inputs[i].device}.", nameof(baselines));
+            bool finite;
+            using (NewDisposeScope()) finite = isfinite(b).all().item<bool>();
+            if (!finite) throw new ArgumentException($"{what} contains NaN or infinite values.", nameof(baselines));
+            result[i] = perSample ? b.unsqueeze(0).detach() : b.detach();
+        }
+        return result;
+    }
 }

@@ -96,36 +96,10 @@ public sealed class DeepLift
         }
     }
 
-    /// <summary>Checks the baselines against the inputs; returns detached tensors [1, …] or [N, …] that the caller disposes.</summary>
+    /// <summary>The checked baselines (see <see cref="InputValidation.Baselines"/>), one row per sample for every input when some are per sample; the caller disposes them.</summary>
     private Tensor[] Baselines(Tensor[]? baselines, Tensor[] inputs, long n)
     {
-        if (baselines is null)
-            return inputs.Select(t => zeros(new[] { 1L }.Concat(t.shape.Skip(1)).ToArray(), dtype: t.dtype, device: t.device)).ToArray();
-        if (baselines.Length != inputs.Length)
-            throw new ArgumentException($"The model takes {inputs.Length} input(s); 'baselines' has {baselines.Length} tensor(s).", nameof(baselines));
-        var result = new Tensor[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            var b = baselines[i] ?? throw new ArgumentNullException(nameof(baselines), $"'baselines' {InputValidation.InputName(i, _inputNames)} is null.");
-            string what = $"'baselines' {InputValidation.InputName(i, _inputNames)}";
-            if (b.IsInvalid) throw new ObjectDisposedException(nameof(baselines), $"{what} has been disposed.");
-            if (b.dtype != inputs[i].dtype)
-                throw new ArgumentException($"{what} is {b.dtype}; the input is {inputs[i].dtype}.", nameof(baselines));
-            if (b.device.ToString() != inputs[i].device.ToString())
-                throw new ArgumentException($"{what} is on {b.device}; the input is on {inputs[i].device}.", nameof(baselines));
-            using (NewDisposeScope())
-                if (!isfinite(b).all().item<bool>())
-                    throw new ArgumentException($"{what} contains NaN or infinite values.", nameof(baselines));
-            var sample = inputs[i].shape.Skip(1).ToArray();
-            if (b.shape.SequenceEqual(sample)) result[i] = b.unsqueeze(0).detach();
-            else if (b.shape.Length == sample.Length + 1 && b.shape.Skip(1).SequenceEqual(sample) && (b.shape[0] == 1 || b.shape[0] == n))
-                result[i] = b.detach();
-            else
-                throw new ArgumentException(
-                    $"{what} has shape {Shapes.Format(b.shape)}; expected the per-sample shape " +
-                    $"{Shapes.Format(sample)}, [1, {string.Join(", ", sample)}] or [{n}, {string.Join(", ", sample)}] (one per explained sample).",
-                    nameof(baselines));
-        }
+        var result = InputValidation.Baselines(baselines, inputs, n, _inputNames);
         long rows = result[0].shape[0];
         if (result.Any(r => r.shape[0] != rows))
         {

@@ -86,7 +86,7 @@ public abstract class GradientAttribution
 
         using var outer = NewDisposeScope();
         var references = method.Multiplier == Multiplier.InputMinusBaseline
-            ? Baselines(baselines, inputs, n)
+            ? InputValidation.Baselines(baselines, inputs, n, InputNames)
             : inputs.Select(t => zeros(new[] { 1L }.Concat(t.shape.Skip(1)).ToArray(), dtype: t.dtype, device: t.device)).ToArray();
         var (fx, layerX) = Evaluate(inputs, nameof(inputs), options, cancellationToken, layer);
         long outputCount = fx.shape[1];
@@ -133,38 +133,6 @@ public abstract class GradientAttribution
                 $"NoiseTunnel.Stdevs has {s.Count} values; give one for every input or one per input (the model takes {inputCount}).",
                 nameof(NoiseTunnelOptions.Stdevs));
         return s.ToArray();
-    }
-
-    /// <summary>Checks the baselines and returns one tensor per input, [1, …] (shared) or [N, …] (per sample).</summary>
-    private Tensor[] Baselines(Tensor[]? baselines, Tensor[] inputs, long n)
-    {
-        if (baselines is null)
-            return inputs.Select(t => zeros(new[] { 1L }.Concat(t.shape.Skip(1)).ToArray(), dtype: t.dtype, device: t.device)).ToArray();
-        if (baselines.Length != inputs.Length)
-            throw new ArgumentException($"The model takes {inputs.Length} input(s); 'baselines' has {baselines.Length} tensor(s).", nameof(baselines));
-        var result = new Tensor[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            var b = baselines[i];
-            string what = $"'baselines' {InputValidation.InputName(i, InputNames)}";
-            if (b is null) throw new ArgumentNullException(nameof(baselines), $"{what} is null.");
-            if (b.IsInvalid) throw new ObjectDisposedException(nameof(baselines), $"{what} has been disposed.");
-            var sample = inputs[i].shape.Skip(1).ToArray();
-            var shape = b.shape;
-            if (shape.SequenceEqual(sample)) b = b.unsqueeze(0);
-            else if (!(shape.Length == sample.Length + 1 && shape.Skip(1).SequenceEqual(sample) && (shape[0] == 1 || shape[0] == n)))
-                throw new ArgumentException(
-                    $"{what} has shape {Shapes.Format(shape)}; expected the per-sample shape {Shapes.Format(sample)}, " +
-                    $"[1, {string.Join(", ", sample)}] or [{n}, {string.Join(", ", sample)}] (one per explained sample).", nameof(baselines));
-            if (b.dtype != inputs[i].dtype)
-                throw new ArgumentException($"{what} is {b.dtype}; the input is {inputs[i].dtype}.", nameof(baselines));
-            if (b.device.ToString() != inputs[i].device.ToString())
-                throw new ArgumentException($"{what} is on {b.device}; the input is on {inputs[i].device}.", nameof(baselines));
-            if (!isfinite(b).all().item<bool>())
-                throw new ArgumentException($"{what} contains NaN or infinite values.", nameof(baselines));
-            result[i] = b.detach();
-        }
-        return result;
     }
 
     /// <summary>The model's outputs [rows, K] without gradients, batched, checked for shape and finiteness.</summary>
