@@ -34,12 +34,7 @@ public class GradientMethodOptions : ExplainOptions
     public int? Target
     {
         get => _target;
-        set
-        {
-            if (value is < 0)
-                throw new ArgumentOutOfRangeException(nameof(Target), value, "Target must be a model output index ≥ 0 (or null).");
-            _target = value;
-        }
+        set => _target = OptionValue.Checked(value, value is not < 0, nameof(Target), "Target must be a model output index ≥ 0 (or null).");
     }
 
     /// <summary>
@@ -108,24 +103,14 @@ public sealed class IntegratedGradientsOptions : GradientMethodOptions
     public int NSteps
     {
         get => _nsteps;
-        set
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(NSteps), value, "NSteps must be at least 1.");
-            _nsteps = value;
-        }
+        set => _nsteps = OptionValue.Checked(value, value >= 1, nameof(NSteps), "NSteps must be at least 1.");
     }
 
     /// <summary>The integration rule (Captum's <c>method</c>, default Gauss–Legendre).</summary>
     public IntegrationMethod Method
     {
         get => _method;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(Method), value, "Unknown integration method.");
-            _method = value;
-        }
+        set => _method = OptionValue.Checked(value, Enum.IsDefined(value), nameof(Method), "Unknown integration method.");
     }
 }
 
@@ -171,24 +156,14 @@ public sealed class NoiseTunnelOptions
     public NoiseTunnelType Type
     {
         get => _type;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(Type), value, "Unknown noise tunnel type.");
-            _type = value;
-        }
+        set => _type = OptionValue.Checked(value, Enum.IsDefined(value), nameof(Type), "Unknown noise tunnel type.");
     }
 
     /// <summary>Noisy copies per sample (Captum's <c>nt_samples</c>, default 5); at least 1.</summary>
     public int NSamples
     {
         get => _nsamples;
-        set
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1.");
-            _nsamples = value;
-        }
+        set => _nsamples = OptionValue.Checked(value, value >= 1, nameof(NSamples), "NSamples must be at least 1.");
     }
 
     /// <summary>

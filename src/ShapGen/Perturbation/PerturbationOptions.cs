@@ -30,12 +30,7 @@ public class PerturbationOptions : ExplainOptions
     public double Baseline
     {
         get => _baseline;
-        set
-        {
-            if (!double.IsFinite(value))
-                throw new ArgumentOutOfRangeException(nameof(Baseline), value, "Baseline must be finite.");
-            _baseline = value;
-        }
+        set => _baseline = OptionValue.Checked(value, double.IsFinite(value), nameof(Baseline), "Baseline must be finite.");
     }
 
     /// <summary>
@@ -117,12 +112,7 @@ public sealed class ShapleyValueSamplingOptions : PerturbationOptions
     public int NSamples
     {
         get => _nSamples;
-        set
-        {
-            if (value < 1)
-                throw new ArgumentOutOfRangeException(nameof(NSamples), value, "NSamples must be at least 1.");
-            _nSamples = value;
-        }
+        set => _nSamples = OptionValue.Checked(value, value >= 1, nameof(NSamples), "NSamples must be at least 1.");
     }
 
     /// <summary>
