@@ -86,11 +86,15 @@ public sealed class ShapCompatGradientTests
         AssertAll(e, (k, s, i) => Mean(s, (x, r, a) => InputGradient(Point(x, r, a), k, i) * (x[i] - r[i])));
     }
 
-    [Fact]
-    public void ShapLayerRuleInterpolatesTheInputsAndMultipliesByTheLayerInput()
+    [Theory]
+    [InlineData(GradientOutputMode.RetainGraph)]
+    [InlineData(GradientOutputMode.Replicate)]
+    public void ShapLayerRuleInterpolatesTheInputsAndMultipliesByTheLayerInput(GradientOutputMode mode)
     {
         // shap: gradient 2 C_kj a_j at a = tanh(A(r + α(x − r))), times a_j itself.
-        using var e = Explain("2", Given(LayerAttributionRule.ShapActivation));
+        var options = Given(LayerAttributionRule.ShapActivation);
+        options.OutputMode = mode;
+        using var e = Explain("2", options);
         AssertAll(e, (k, s, j) => Mean(s, (x, r, a) => 2 * C[k, j] * Math.Pow(Layer(Point(x, r, a))[j], 2)));
     }
 
