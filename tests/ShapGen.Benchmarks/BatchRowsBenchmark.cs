@@ -9,12 +9,13 @@ using static TorchSharp.torch;
 namespace ShapGen.Benchmarks;
 
 /// <summary>
-/// How the time of one explanation depends on the rows per batch, on the models of W1 (GradientExplainer, two-input
-/// MNIST) and W3 (DeepExplainer, the seed CNN): ShapGen's own choice ("auto", whose rows and measured bytes per row
-/// are reported) against fixed <see cref="ExplainOptions.MaxBatchRows"/> values, interleaved. It is the measurement
-/// behind the CPU batch sizing (<c>Batching.CpuWorkingSetBytes</c>).
-/// Options: --rows 32,64,128,256,512,1024,2048  --cases gradient,deep  --n 3 (gradient) / 10 (deep)  --nsamples 200
-/// --bg 1000 (gradient) / 100 (deep).
+/// How the time of one explanation depends on the rows per batch: ShapGen's own choice ("auto", whose rows and
+/// measured bytes per row are reported) against fixed <see cref="ExplainOptions.MaxBatchRows"/> values, interleaved,
+/// on the models of W1 (GradientExplainer, two-input MNIST CNN: costly rows), W3 (DeepExplainer, the seed CNN) and a
+/// small tabular MLP under KernelExplainer (cheap rows, where per-call overhead counts). It is the measurement behind
+/// the CPU batch target (<c>Batching.CpuTargetRows</c>).
+/// Options: --rows 32,64,128,256,512,1024,2048  --cases gradient,deep,kernel  --n 3 (gradient) / 10 (deep) / 5
+/// (kernel)  --nsamples 200 (gradient) / 2048 (kernel)  --bg 1000 (gradient) / 100 (deep, kernel).
 /// </summary>
 public sealed class BatchRowsBenchmark : IBenchmark
 {
@@ -29,10 +30,30 @@ public sealed class BatchRowsBenchmark : IBenchmark
     {
         var device = options.Device;
         int[] rows = options.GetInts("rows", options.Quick ? "64,512" : "32,64,128,256,512,1024,2048");
-        var cases = options.Get("cases", "gradient,deep").Split(',');
+        var cases = options.Get("cases", "gradient,deep,kernel").Split(',');
         torch.manual_seed(0);
         if (cases.Contains("gradient")) Gradient(options, reporter, device, rows);
         if (cases.Contains("deep")) Deep(options, reporter, device, rows);
+        if (cases.Contains("kernel")) Kernel(options, reporter, device, rows);
+    }
+
+    private static void Kernel(BenchmarkOptions options, Reporter reporter, Device device, int[] rows)
+    {
+        int n = options.GetInt("n", 5);
+        int nsamples = options.GetInt("nsamples", options.Quick ? 256 : 2048);
+        int bgRows = options.GetInt("bg", 100);
+        const int Features = 20;
+        var model = nn.Sequential(nn.Linear(Features, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3));
+        model.to(device).eval();
+        var bg = rand(new long[] { bgRows, Features }, device: device);
+        var x = rand(new long[] { n, Features }, device: device);
+        using var explainer = new KernelExplainer(ExplainableModel.Create(model), new[] { bg });
+        var sizing = new BatchSizingLog();
+        KernelExplainOptions With(int? max, ILogger? logger = null) =>
+            new() { NSamples = nsamples, Seed = 1, MaxBatchRows = max, Logger = logger };
+        using (explainer.Explain(new[] { x }, With(null, sizing))) { }
+        var phases = Phases(rows, max => { using var e = explainer.Explain(new[] { x }, With(max)); });
+        reporter.RunCase(Fields("kernel", $"KernelExplainer, MLP {Features}-64-64-3, N = {n}, nsamples {nsamples}, background {bgRows}: {n * nsamples * bgRows} rows", sizing), phases, options.Repeats, device);
     }
 
     private static void Gradient(BenchmarkOptions options, Reporter reporter, Device device, int[] rows)

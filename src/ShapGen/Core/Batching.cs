@@ -13,18 +13,13 @@ namespace ShapGen;
 /// </summary>
 internal static class Batching
 {
-    /// <summary>Rows per batch on the CPU when memory allows: bigger batches stop paying off there.</summary>
-    internal const long CpuTargetRows = 2048;
-
     /// <summary>
-    /// Bytes one CPU batch should touch (its measured bytes per row × rows). Past the caches, a bigger batch only
-    /// streams its activations through memory once more per layer, so it runs slower per row, not faster
-    /// (measured: <c>ShapGen.Benchmarks rows</c>, docs/maintainers.md).
+    /// Rows per batch on the CPU when memory allows. Wider batches stop paying off there early: past the caches a
+    /// batch streams its activations through memory once more per layer and runs slower per row (measured with
+    /// <c>ShapGen.Benchmarks rows</c>; see docs/maintainers.md). A constant, not a measured footprint, so that the
+    /// same call batches the same way every time and its float32 sums are bitwise reproducible.
     /// </summary>
-    internal const long CpuWorkingSetBytes = 64L << 20;
-
-    /// <summary>The fewest rows the working-set rule may leave a CPU batch, so that per-call overhead stays small.</summary>
-    internal const long CpuMinWorkingSetRows = 16;
+    internal const long CpuTargetRows = 256;
 
     /// <summary>Rows per batch on CUDA when memory allows.</summary>
     internal const long CudaTargetRows = 32768;
@@ -57,24 +52,18 @@ internal static class Batching
     /// <summary>
     /// Rows per batch: <see cref="ExplainOptions.MaxBatchRows"/> when set; otherwise the device's target row count,
     /// lowered so that <paramref name="bytesPerRow"/> × rows fits the budget; at least <paramref name="minRows"/>.
-    /// On the CPU the target is also lowered so that a batch's bytes stay near <see cref="CpuWorkingSetBytes"/>
-    /// (but not below <see cref="CpuMinWorkingSetRows"/>): small models batch wide, large activations batch narrow.
+    /// On the CPU the target, not free memory, decides in the common case.
     /// </summary>
     public static long RowsPerBatch(double bytesPerRow, Device device, ExplainOptions options, string engine, long minRows = 1)
     {
         if (options.MaxBatchRows is int cap) return Math.Max(minRows, cap);
-        long target = device.type == DeviceType.CUDA ? CudaTargetRows : CpuWorkingSetRows(bytesPerRow);
+        long target = device.type == DeviceType.CUDA ? CudaTargetRows : CpuTargetRows;
         long budget = BudgetBytes(device, options);
         long fit = bytesPerRow <= 0 ? target : (long)Math.Floor(budget / bytesPerRow);
         long rows = Math.Max(minRows, Math.Min(target, fit));
         options.Logger.LogBatchSized(engine, rows, bytesPerRow, budget);
         return rows;
     }
-
-    /// <summary>The CPU target: <see cref="CpuTargetRows"/>, fewer when that many rows would pass <see cref="CpuWorkingSetBytes"/>.</summary>
-    internal static long CpuWorkingSetRows(double bytesPerRow) =>
-        bytesPerRow <= 0 ? CpuTargetRows
-            : Math.Clamp((long)(CpuWorkingSetBytes / bytesPerRow), CpuMinWorkingSetRows, CpuTargetRows);
 
     /// <summary>
     /// Runs <paramref name="body"/> in a fresh dispose scope and returns the bytes held by the tensors it created

@@ -4,38 +4,33 @@ using static TorchSharp.torch;
 
 namespace ShapGen.Tests.Core;
 
-/// <summary>How <see cref="Batching.RowsPerBatch"/> sizes CPU batches: by the working set, the budget and the caller's cap.</summary>
+/// <summary>How <see cref="Batching.RowsPerBatch"/> sizes CPU batches: the fixed target, the budget and the caller's cap.</summary>
 public class BatchingTests
 {
     private const double MiB = 1 << 20;
 
-    [Fact]
-    public void Cheap_rows_batch_at_the_cpu_target()
-    {
-        Assert.Equal(Batching.CpuTargetRows, Batching.RowsPerBatch(1024, CPU, new ExplainOptions(), "test"));
-        Assert.Equal(Batching.CpuTargetRows, Batching.RowsPerBatch(0, CPU, new ExplainOptions(), "test"));
-    }
-
-    [Fact]
-    public void Large_rows_batch_to_the_working_set()
-    {
-        long rows = Batching.RowsPerBatch(1 * MiB, CPU, new ExplainOptions(), "test");
-        Assert.Equal(Batching.CpuWorkingSetBytes / (1 << 20), rows);
-        Assert.True(rows < Batching.CpuTargetRows);
-    }
-
-    [Fact]
-    public void The_working_set_rule_keeps_a_floor_of_rows()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1024)]
+    [InlineData(1 << 20)]
+    public void Cpu_batches_take_the_fixed_target_whatever_a_row_costs_when_memory_allows(double bytesPerRow)
     {
         var roomy = new ExplainOptions { MemoryBudgetBytes = 1L << 40 };
-        Assert.Equal(Batching.CpuMinWorkingSetRows, Batching.RowsPerBatch(1024 * MiB, CPU, roomy, "test"));
+        Assert.Equal(Batching.CpuTargetRows, Batching.RowsPerBatch(bytesPerRow, CPU, roomy, "test"));
     }
 
     [Fact]
-    public void The_memory_budget_goes_below_the_floor()
+    public void The_memory_budget_lowers_the_target()
     {
         var options = new ExplainOptions { MemoryBudgetBytes = 10 * (1L << 20) };
         Assert.Equal(10, Batching.RowsPerBatch(1 * MiB, CPU, options, "test"));
+    }
+
+    [Fact]
+    public void The_minimum_wins_over_the_budget()
+    {
+        var options = new ExplainOptions { MemoryBudgetBytes = 1 };
+        Assert.Equal(2, Batching.RowsPerBatch(1 * MiB, CPU, options, "test", minRows: 2));
     }
 
     [Fact]
