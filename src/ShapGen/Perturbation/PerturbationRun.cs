@@ -109,7 +109,8 @@ internal sealed class PerturbationRun
     /// </summary>
     /// <param name="rows">Number of perturbed rows.</param>
     /// <param name="perturb">For rows (start, count) of the method's own rows: the sample index of each, [count] int64,
-    /// and per input the mask [count, D_i] bool of the elements that take the baseline.</param>
+    /// and per input the mask [count, D_i] of the elements that take the baseline: bool, or floating point for soft
+    /// masks (the baseline's weight w: x + w·(baseline − x)).</param>
     /// <param name="options">Batching, memory budget, progress, logger.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     public Tensor Evaluate(long rows, Func<long, long, (Tensor Samples, Tensor[] Masks)> perturb, ExplainOptions options,
@@ -148,10 +149,13 @@ internal sealed class PerturbationRun
             var inputs = new Tensor[_flat.Length];
             for (int i = 0; i < inputs.Length; i++)
             {
-                var mask = pieces.Count == 1 ? pieces[0].Masks[i] : cat(pieces.Select(p => p.Masks[i]).ToArray(), 0);
+                var masks = pieces.Select(p => p.Masks[i]).ToArray();
+                bool soft = masks.Any(m => m.dtype != ScalarType.Bool);
+                var mask = masks.Length == 1 ? masks[0] : cat(soft ? masks.Select(m => m.to_type(_flat[i].dtype)).ToArray() : masks, 0);
                 var x = _flat[i].index_select(0, sampleIndex);
                 var b = _baselines[i].index_select(0, sampleIndex);
-                inputs[i] = where(mask, b, x).reshape(new[] { count }.Concat(SampleShapes[i]).ToArray());
+                var blended = soft ? x + (b - x) * mask.to_type(x.dtype) : where(mask, b, x);
+                inputs[i] = blended.reshape(new[] { count }.Concat(SampleShapes[i]).ToArray());
             }
             var y = Forward(inputs);
             EngineChecks.Output(y, count, all?.shape[1]);
