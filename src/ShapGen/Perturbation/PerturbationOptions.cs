@@ -180,3 +180,62 @@ public sealed class RiseOptions : PerturbationOptions
         set => _layout = OptionValue.Defined(value, nameof(Layout));
     }
 }
+
+/// <summary>Options of <see cref="Lime"/> (the lime package's <c>LimeImageExplainer.explain_instance</c>).</summary>
+public sealed class LimeOptions : PerturbationOptions
+{
+    private int _numSamples = 1000;
+    private double _kernelWidth = 0.25;
+    private int? _numFeatures;
+    private double _alpha = 1.0;
+
+    /// <summary>Creates options with lime's defaults (1000 samples, kernel width 0.25, all features, Ridge alpha 1).</summary>
+    public LimeOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public LimeOptions(LimeOptions other) : base(other)
+    {
+        _numSamples = other._numSamples;
+        _kernelWidth = other._kernelWidth;
+        _numFeatures = other._numFeatures;
+        _alpha = other._alpha;
+        FeatureGroups = other.FeatureGroups;
+    }
+
+    /// <summary>lime's <c>num_samples</c>: rows of the neighbourhood per sample, the explained sample included; at least 2 (default 1000).</summary>
+    public int NumSamples
+    {
+        get => _numSamples;
+        set => _numSamples = OptionValue.Checked(value, value >= 2, nameof(NumSamples), "NumSamples must be at least 2.");
+    }
+
+    /// <summary>lime_image's <c>kernel_width</c>: the width of √exp(−d²/width²) on the cosine distance; positive and finite (default 0.25).</summary>
+    public double KernelWidth
+    {
+        get => _kernelWidth;
+        set => _kernelWidth = OptionValue.Checked(value, value > 0 && double.IsFinite(value), nameof(KernelWidth), "KernelWidth must be positive and finite.");
+    }
+
+    /// <summary>
+    /// lime's <c>num_features</c>: features the local model keeps, chosen as lime's "auto" does (forward selection up to
+    /// 6, else the largest coefficients of a ridge fit); at least 1; null keeps all (lime's default 100000).
+    /// </summary>
+    public int? NumFeatures
+    {
+        get => _numFeatures;
+        set => _numFeatures = OptionValue.Checked(value, value is null || value >= 1, nameof(NumFeatures), "NumFeatures must be at least 1 or null.");
+    }
+
+    /// <summary>The ridge penalty of the local model (lime's default regressor <c>Ridge(alpha=1)</c>); ≥ 0 and finite.</summary>
+    public double Alpha
+    {
+        get => _alpha;
+        set => _alpha = OptionValue.Checked(value, value >= 0 && double.IsFinite(value), nameof(Alpha), "Alpha must be non-negative and finite.");
+    }
+
+    /// <summary>The interpretable features (superpixels: <see cref="KernelFeatureGroups.FromSegmentation"/>). Null: every element alone.</summary>
+    public KernelFeatureGroups? FeatureGroups { get; set; }
+}
