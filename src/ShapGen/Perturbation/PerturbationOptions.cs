@@ -239,3 +239,76 @@ public sealed class LimeOptions : PerturbationOptions
     /// <summary>The interpretable features (superpixels: <see cref="KernelFeatureGroups.FromSegmentation"/>). Null: every element alone.</summary>
     public KernelFeatureGroups? FeatureGroups { get; set; }
 }
+
+/// <summary>Options of <see cref="Partition"/> (shap's <c>PartitionExplainer</c> and its maskers).</summary>
+public sealed class PartitionOptions : PerturbationOptions
+{
+    private int _maxEvals = 500;
+    private int _batchSize = 10;
+    private (int Kx, int Ky)? _blur;
+    private ImageLayout _layout = ImageLayout.ChannelsFirst;
+
+    /// <summary>Creates options with shap's defaults (max_evals 500, the image partition, baseline 0).</summary>
+    public PartitionOptions()
+    {
+    }
+
+    /// <summary>Copies every option of <paramref name="other"/>.</summary>
+    /// <param name="other">The options to copy.</param>
+    public PartitionOptions(PartitionOptions other) : base(other)
+    {
+        _maxEvals = other._maxEvals;
+        _batchSize = other._batchSize;
+        _blur = other._blur;
+        _layout = other._layout;
+        Hierarchy = other.Hierarchy;
+        FeatureGroups = other.FeatureGroups;
+    }
+
+    /// <summary>
+    /// shap's <c>max_evals</c>: model rows per explained sample beyond f(x) and f(baseline); at least 2 (default 500).
+    /// Enough to expand every node in every context (2 rows each for a binary tree) gives exact Owen values.
+    /// </summary>
+    public int MaxEvals
+    {
+        get => _maxEvals;
+        set => _maxEvals = OptionValue.Checked(value, value >= 2, nameof(MaxEvals), "MaxEvals must be at least 2.");
+    }
+
+    /// <summary>
+    /// shap's <c>batch_size</c>: rows per sample taken from the exploration queue before the model runs them (the
+    /// order of exploration, and so the result when MaxEvals cuts it short, depends on it); at least 1 (default 10).
+    /// The rows of all samples of a round run together, in batches sized by the memory budget.
+    /// </summary>
+    public int BatchSize
+    {
+        get => _batchSize;
+        set => _batchSize = OptionValue.Checked(value, value >= 1, nameof(BatchSize), "BatchSize must be at least 1.");
+    }
+
+    /// <summary>
+    /// shap's clustering: the hierarchy over the features of <see cref="FeatureGroups"/> (over the elements when they
+    /// are null). Null: shap's image partition of a one-input model's sample grid.
+    /// </summary>
+    public PartitionTree? Hierarchy { get; set; }
+
+    /// <summary>The features the <see cref="Hierarchy"/>'s leaves stand for (one id may span inputs). Null: every element alone.</summary>
+    public KernelFeatureGroups? FeatureGroups { get; set; }
+
+    /// <summary>
+    /// shap's <c>"blur(kx,ky)"</c> image masker: removed elements take the input blurred with a kx-wide, ky-tall box
+    /// (OpenCV's <c>blur</c>); both at least 1. Null: they take the baseline (shap's constant masker).
+    /// </summary>
+    public (int Kx, int Ky)? Blur
+    {
+        get => _blur;
+        set => _blur = OptionValue.Checked(value, value is null || (value.Value.Kx >= 1 && value.Value.Ky >= 1), nameof(Blur), "Blur's kx and ky must be at least 1.");
+    }
+
+    /// <summary>Where the channels are in a 3-d sample, for the image partition and the blur: [C, H, W] (the default) or [H, W, C].</summary>
+    public ImageLayout Layout
+    {
+        get => _layout;
+        set => _layout = OptionValue.Defined(value, nameof(Layout));
+    }
+}
