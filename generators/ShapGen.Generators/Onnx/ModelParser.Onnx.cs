@@ -122,6 +122,11 @@ internal static partial class ModelParser
         }
         foreach (var input in signature.Inputs)
             ok &= CheckOnnxValue("input", input, spec, Report);
+        if (signature.Outputs.Count == 0)
+        {
+            Report(DiagnosticDescriptors.UnsupportedDeclaration, spec.ClassName, $"the ONNX model '{spec.DeclaredPath}' has no outputs to explain");
+            return null;
+        }
         var output = spec.OutputName is { } wanted ? signature.Outputs.FirstOrDefault(o => o.Name == wanted) : signature.Outputs.FirstOrDefault();
         if (output is null)
         {
@@ -146,7 +151,10 @@ internal static partial class ModelParser
         foreach (var input in signature.Inputs)
         {
             string parameter = ParameterName(input.Name, usedParameters);
-            inputs.Add(new InputSpec(parameter, UniqueName(PascalCase(parameter), usedProperties), new ShapeSpec(input.Dims.Skip(1))));
+            string property = PascalCase(parameter);
+            if (!SyntaxFacts.IsValidIdentifier(property) || SyntaxFacts.GetKeywordKind(property) != SyntaxKind.None) property = "Input" + property;
+            if (ReservedBatchNames.Contains(property)) property += "Tensor";   // an input named 'input' reads better as InputTensor than as InputInput
+            inputs.Add(new InputSpec(parameter, UniqueName(property, usedProperties), new ShapeSpec(input.Dims.Skip(1))));
         }
         var first = inputs[0].Shape;
         bool image = inputs.Count == 1 && first.Count == 3 && first.All(d => d > 0);
