@@ -27,13 +27,22 @@ public sealed class ShardStoreTests
         return store;
     }
 
+    public static TheoryData<string, int> EnginesAndShardSizes()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var engine in new[] { "gradient", "deep", "kernel" })
+            foreach (int size in new[] { 1, 2, 3, 11 })
+                data.Add(engine, size);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(TestExplainers.Engines), MemberType = typeof(TestExplainers))]
-    public void Merged_shards_are_the_single_process_file_byte_for_byte(string engine)
+    [MemberData(nameof(EnginesAndShardSizes))]
+    public void Merged_shards_are_the_single_process_file_byte_for_byte(string engine, int shardSize)
     {
         using var temp = new TempFolder();
-        var store = RunAllShards(engine, temp, rows: 11, shardSize: 3);
-        store.Merge(ShardRange.Plan(11, 3));
+        var store = RunAllShards(engine, temp, rows: 11, shardSize);
+        store.Merge(ShardRange.Plan(11, shardSize));
 
         using var rows = TestExplainers.Rows(11);
         byte[] single = TestExplainers.SingleProcessNpz(engine, rows, store.Job.Seed);
