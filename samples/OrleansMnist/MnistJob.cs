@@ -31,14 +31,14 @@ public static class MnistJob
 
     public static readonly string[] Digits = { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" };
 
-    public static ExplainJob Create(string rowsPath, string weightsPath, string backgroundPath, int shardSize, int nsamples, long seed) => new()
+    public static ExplainJob Create(string rowsPath, string weightsPath, string backgroundPath, int shardSize, int nsamples, long seed, ScalarType dtype) => new()
     {
         Explainer = Explainer,
         Source = DataSource.Npz(rowsPath),
         WeightsPath = weightsPath,
         Seed = seed,
         ShardSize = shardSize,
-        Options = new Dictionary<string, string> { ["background"] = backgroundPath, ["nsamples"] = nsamples.ToString(CultureInfo.InvariantCulture) },
+        Options = new Dictionary<string, string> { ["background"] = backgroundPath, ["nsamples"] = nsamples.ToString(CultureInfo.InvariantCulture), ["dtype"] = dtype.ToString() },
     };
 
     public static ShardExplainerRegistry Register(ShardExplainerRegistry registry) =>
@@ -71,7 +71,7 @@ public static class MnistJob
         var model = new MnistNet();
         if (job.WeightsPath is null) throw new ArgumentException($"Job '{job.Explainer}' names no weights file.", nameof(job));
         model.load(job.WeightsPath);
-        model.to(device).eval();
+        model.to(Enum.Parse<ScalarType>(job.Options["dtype"])).to(device).eval();
         var background = Npz.Load(job.Options["background"], "x").to(device);
         return (model, new GradientExplainer(ExplainableModel.Create(model), new[] { background }, labels: Digits));
     }
