@@ -22,15 +22,18 @@ public static class OnnxExplain
     /// <param name="labels">Model outputs to explain.</param>
     /// <param name="options">KernelSHAP, SLIC and image options (DIANNA's keywords), logger included; null for the defaults.</param>
     /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform (e.g.
+    /// <see cref="OnnxOutputTransforms.Exp"/> for a log-softmax model); null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation ExplainImage(string onnxPath, Tensor image, int[] labels, KernelImageOptions? options = null,
-                                                string? inputName = null, CancellationToken cancellationToken = default)
+                                                string? inputName = null, OnnxModelOptions? modelOptions = null,
+                                                CancellationToken cancellationToken = default)
     {
-        using var model = new OnnxModel(onnxPath);
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return ExplainImage(model, image, labels, options, inputName, cancellationToken);
     }
 
-    /// <summary>As <see cref="ExplainImage(string, Tensor, int[], KernelImageOptions?, string?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <summary>As <see cref="ExplainImage(string, Tensor, int[], KernelImageOptions?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
     /// <param name="model">The loaded ONNX model.</param>
     /// <param name="image">One image in the layout <see cref="KernelImageOptions.AxisLabels"/> names, or a guessed one.</param>
     /// <param name="labels">Model outputs to explain.</param>
