@@ -183,7 +183,8 @@ public static class PerturbationImageExplainer
             var perPixel = (sumChannels ? map.sum(channelAxis) : map.mean(channelAxis)).cpu().contiguous().data<double>().ToArray();
             for (int p = 0; p < perPixel.Length; p++) values[0, o, seg[p]] = perPixel[p]; // one value per segment
         }
-        var fx = model.Forward(new[] { sample }).reshape(-1).to_type(float64).cpu().data<double>().ToArray();
+        double[] fx;
+        using (no_grad()) fx = model.Forward(new[] { sample }).reshape(-1).to_type(float64).cpu().data<double>().ToArray();
         var fb = explanation.ExpectedValues.reshape(-1).to_type(float64).cpu().data<double>().ToArray();
         var outputs = new double[1, k];
         for (int o = 0; o < k; o++) outputs[0, o] = fx[o];
