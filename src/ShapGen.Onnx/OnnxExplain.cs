@@ -65,7 +65,8 @@ public static class OnnxExplain
     /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Rise(string onnxPath, Tensor image, int[] labels, RiseOptions? options = null,
-                                        IReadOnlyList<string>? axisLabels = null, string? inputName = null, OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
+                                        IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                        OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
         using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return Rise(model, image, labels, options, axisLabels, inputName, cancellationToken);
@@ -174,7 +175,8 @@ public static class OnnxExplain
     /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Occlusion(string onnxPath, Tensor image, int[] labels, OcclusionOptions? options = null,
-                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null, OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                             OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
         using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return Occlusion(model, image, labels, options, axisLabels, inputName, cancellationToken);
@@ -193,6 +195,42 @@ public static class OnnxExplain
     {
         var layout = ModelLayout(model, image, axisLabels, null, inputName);
         return PerturbationImageExplainer.Occlusion(model.ToExplainableModel(), image, labels, options, axisLabels, layout, cancellationToken);
+    }
+
+    /// <summary>
+    /// shap's Partition explainer on one image (Owen values over shap's split of the pixel grid; use
+    /// <see cref="PartitionOptions.Blur"/> = (128, 128) for shap's <c>"blur(128,128)"</c> masker): each heatmap adds up to
+    /// ModelOutputs − BaseValues exactly. The model's layout is read from the ONNX file.
+    /// </summary>
+    /// <param name="onnxPath">Path of the .onnx model (one float32 image input).</param>
+    /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
+    /// <param name="labels">Model outputs to explain.</param>
+    /// <param name="options">MaxEvals (shap's max_evals), the masker, batching, logger; null for the defaults.</param>
+    /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
+    /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    public static ImageExplanation Partition(string onnxPath, Tensor image, int[] labels, PartitionOptions? options = null,
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                             OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
+    {
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
+        return Partition(model, image, labels, options, axisLabels, inputName, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Partition(string, Tensor, int[], PartitionOptions?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <param name="model">The loaded ONNX model.</param>
+    /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
+    /// <param name="labels">Model outputs to explain.</param>
+    /// <param name="options">MaxEvals, the masker, batching, logger; null for the defaults.</param>
+    /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
+    /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    public static ImageExplanation Partition(OnnxModel model, Tensor image, int[] labels, PartitionOptions? options = null,
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null, CancellationToken cancellationToken = default)
+    {
+        var layout = ModelLayout(model, image, axisLabels, null, inputName);
+        return PerturbationImageExplainer.Partition(model.ToExplainableModel(), image, labels, options, axisLabels, layout, cancellationToken);
     }
 
     /// <summary>
