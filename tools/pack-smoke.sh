@@ -34,6 +34,7 @@ for p in ShapGen ShapGen.Onnx; do
   [ -f "$work/feed/$p.$version.nupkg" ] && [ -f "$work/feed/$p.$version.snupkg" ] || fail "$p: no .nupkg and .snupkg"
   unzip -l "$work/feed/$p.$version.nupkg" > "$work/$p.files"
   grep -q " README.md$" "$work/$p.files" || fail "$p: no README.md in the package"
+  grep -q " LICENSE$" "$work/$p.files" || fail "$p: no LICENSE in the package"
 done
 grep -q "analyzers/dotnet/cs/ShapGen.Generators.dll" "$work/ShapGen.files" || fail "ShapGen: no generator"
 
