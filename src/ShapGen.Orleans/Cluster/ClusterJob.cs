@@ -91,6 +91,7 @@ public static class ClusterJob
 
         var directory = client.GetGrain<IWorkerDirectoryGrain>(0);
         var running = new List<Assignment>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
         var lost = new HashSet<string>(StringComparer.Ordinal);
         var attempts = new Dictionary<int, int>();
         var outcomes = new List<ShardOutcome>();
@@ -111,7 +112,13 @@ public static class ClusterJob
                 if (pending.Count > 0)
                 {
                     var busy = running.Select(r => r.Worker).ToHashSet(StringComparer.Ordinal);
-                    var free = (await directory.Workers()).Where(w => !lost.Contains(w) && !busy.Contains(w)).ToArray();
+                    try { known.UnionWith(await directory.Workers().WaitAsync(options.PingTimeout, cancellationToken)); }
+                    catch (Exception e) when (e is TimeoutException or OrleansException)
+                    {
+                        // The directory's silo may have died: it comes back elsewhere; until then the workers already known serve.
+                        log.LogDebug("The worker directory did not answer ({Error}); using the {Count} workers known", e.Message, known.Count);
+                    }
+                    var free = known.Where(w => !lost.Contains(w) && !busy.Contains(w)).Order(StringComparer.Ordinal).ToArray();
                     if (free.Length > 0 || running.Count > 0) lastWorkerSeen = DateTime.UtcNow;
                     else if (DateTime.UtcNow - lastWorkerSeen > options.NoWorkerTimeout)
                         throw new TimeoutException($"No ShapGen worker has been available for {options.NoWorkerTimeout.TotalSeconds:F0} s; {pending.Count} shard(s) wait. Start workers (silos with AddShapGenWorkers) in this cluster.");
