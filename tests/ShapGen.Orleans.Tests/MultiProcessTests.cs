@@ -159,3 +159,22 @@ public sealed class SampleProcess : IDisposable
         return File.Exists(exe) ? exe : throw new FileNotFoundException($"The OrleansMnist sample is not built at '{exe}'; build the solution first.", exe);
     }
 }
+
+/// <summary>The sample as a user runs it: a coordinator that starts two worker processes with localhost clustering.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class SampleTests
+{
+    [Fact]
+    public async Task The_sample_runs_a_coordinator_and_two_local_workers_and_writes_the_one_process_file_and_a_picture()
+    {
+        using var temp = new TempFolder();
+        using var sample = SampleProcess.Start("sample", "--quick", "--rows", "8", "--shard-size", "2", "--nsamples", "20", "--verify", "--out", temp.Path);
+        int exit = await sample.Exit(TimeSpan.FromSeconds(240));
+        string output = sample.Output;
+        Assert.True(exit == 0, $"exit {exit}:\n{output}");
+        Assert.Contains("Verified: the merged file equals the one-process file byte for byte.", output);
+        Assert.Matches(new Regex(@"Job: 8 rows in [\d.]+ s = [\d.]+ rows/s with 2 worker\(s\)"), output);
+        byte[] png = File.ReadAllBytes(Path.Combine(temp.Path, "orleans-mnist.png"));
+        Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "not a PNG");
+    }
+}

@@ -20,7 +20,9 @@ public readonly record struct JobProgress(int ShardsDone, int ShardCount, long R
 /// <param name="Resumed">Shards found written and verified in the folder, not recomputed.</param>
 /// <param name="ReRuns">Shard runs repeated because their worker died or their file failed verification.</param>
 /// <param name="Outcomes">One per shard computed in this run, in completion order.</param>
-public sealed record JobResult(string MergedPath, int ShardCount, int Resumed, int ReRuns, IReadOnlyList<ShardOutcome> Outcomes);
+/// <param name="Seconds">The run, from planning to the merged file.</param>
+/// <param name="MergeSeconds">The merge alone.</param>
+public sealed record JobResult(string MergedPath, int ShardCount, int Resumed, int ReRuns, IReadOnlyList<ShardOutcome> Outcomes, double Seconds, double MergeSeconds);
 
 /// <summary>Settings of a coordinator run.</summary>
 public sealed class JobRunOptions
@@ -63,6 +65,7 @@ public static class ClusterJob
         ArgumentNullException.ThrowIfNull(job);
         job.Validate();
         options ??= new JobRunOptions();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = options.Logger ?? NullLogger.Instance;
         var store = new ShardStore(outputFolder, job);
         store.Claim();
@@ -179,9 +182,30 @@ public static class ClusterJob
                 catch (Exception) { /* their outcome no longer matters: the job has already failed or been cancelled */ }
         }
         cancellationToken.ThrowIfCancellationRequested();
+        double mergeStart = clock.Elapsed.TotalSeconds;
         string merged = store.Merge(plan);
+        double mergeSeconds = clock.Elapsed.TotalSeconds - mergeStart;
         log.LogInformation("Merged {Count} shards into {Path}", plan.Count, merged);
-        return new JobResult(merged, plan.Count, resumed, reRuns, outcomes);
+        return new JobResult(merged, plan.Count, resumed, reRuns, outcomes, clock.Elapsed.TotalSeconds, mergeSeconds);
+    }
+
+    /// <summary>Waits until the cluster's directory lists at least <paramref name="count"/> workers; returns them.</summary>
+    /// <exception cref="TimeoutException">Fewer joined within <paramref name="timeout"/>.</exception>
+    public static async Task<string[]> WaitForWorkersAsync(IClusterClient client, int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var directory = client.GetGrain<IWorkerDirectoryGrain>(0);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            string[] workers;
+            try { workers = await directory.Workers().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken); }
+            catch (Exception e) when (e is TimeoutException or OrleansException) { workers = Array.Empty<string>(); }
+            if (workers.Length >= count) return workers;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{workers.Length} of {count} ShapGen workers joined within {timeout.TotalSeconds:F0} s: [{string.Join(", ", workers)}].");
+            await Task.Delay(200, cancellationToken);
+        }
     }
 
     /// <summary>A shard out at a worker, and the worker's last sign of life.</summary>
