@@ -83,6 +83,16 @@ internal static class DiagnosticDescriptors
         "SHAPGEN015", "How far shape inference follows forward", "Shapes in '{0}' are followed through forward to {1}; {2}", "ShapGen.Coverage",
         DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpBase + "shapgen015");
 
+    /// <summary>SHAPGEN020: "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer("path")] naming the layer, or drop them from Methods".</summary>
+    public static readonly DiagnosticDescriptor LayerMethodWithoutLayer = new(
+        "SHAPGEN020", "Layer method without [ExplainLayer]", "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer(\"path\")] naming the layer, or drop them from Methods", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen020");
+
+    /// <summary>SHAPGEN021: "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it".</summary>
+    public static readonly DiagnosticDescriptor MethodDoesNotApply = new(
+        "SHAPGEN021", "Method cannot apply to the layer", "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen021");
+
     /// <summary>All descriptors, in id order.</summary>
     public static readonly DiagnosticDescriptor[] All =
     {
@@ -101,6 +111,8 @@ internal static class DiagnosticDescriptors
         UnsupportedDeclaration,
         InvalidLabels,
         ShapeCoverage,
+        LayerMethodWithoutLayer,
+        MethodDoesNotApply,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = Build();
