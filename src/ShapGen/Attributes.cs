@@ -73,11 +73,14 @@ public enum ExplainMethods
     /// <summary>Layer method: Captum's <c>LayerIntegratedGradients</c>.</summary>
     LayerIntegratedGradients = 1 << 17,
 
+    /// <summary>Layer method: Captum's <c>LayerConductance</c>.</summary>
+    LayerConductance = 1 << 18,
+
     /// <summary>Layer method: Captum's <c>LayerGradCam</c> (layers whose output is [C, H, W]).</summary>
     GradCam = 1 << 19,
 
     /// <summary>Every layer method.</summary>
-    AllLayerMethods = LayerGradientExplainer | LayerIntegratedGradients | GradCam,
+    AllLayerMethods = LayerGradientExplainer | LayerIntegratedGradients | LayerConductance | GradCam,
 
     /// <summary>Every method (the default).</summary>
     All = AllInputMethods | AllLayerMethods,

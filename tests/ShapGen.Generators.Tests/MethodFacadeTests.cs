@@ -157,10 +157,10 @@ public class MethodFacadeTests
             "DeepExplainer", "DeepLift", "FeatureAblation", "GradientExplainer", "InputXGradient", "IntegratedGradients",
             "KernelExplainer", "Occlusion", "Saliency", "ShapleyValueSampling",
         };
-        Assert.Equal(inputMethods.Concat(new[] { "ConvExplainer", "ConvGradCam", "ConvIntegratedGradients" }).OrderBy(n => n, StringComparer.Ordinal),
+        Assert.Equal(inputMethods.Concat(new[] { "ConvConductance", "ConvExplainer", "ConvGradCam", "ConvIntegratedGradients" }).OrderBy(n => n, StringComparer.Ordinal),
                      Facades(run.Sources["N.TinyConv.ShapGen.g.cs"]));
         // fc's output is [3], not [C, H, W]: no Grad-CAM for it, and no warning since it was not asked for by name.
-        Assert.Equal(inputMethods.Concat(new[] { "FcExplainer", "FcIntegratedGradients" }).OrderBy(n => n, StringComparer.Ordinal),
+        Assert.Equal(inputMethods.Concat(new[] { "FcConductance", "FcExplainer", "FcIntegratedGradients" }).OrderBy(n => n, StringComparer.Ordinal),
                      Facades(run.Sources["N.Dense.ShapGen.g.cs"]));
     }
 

@@ -50,6 +50,7 @@ internal static partial class ModelEmitter
     {
         new(MethodSet.LayerGradientExplainer, "GradientExplainer", "GradientExplainOptions", "expected gradients for the input of layer", Reference.Background),
         new(MethodSet.LayerIntegratedGradients, "LayerIntegratedGradients", "IntegratedGradientsOptions", "integrated gradients for the output of layer", Reference.Baselines, LayerSuffix: "IntegratedGradients"),
+        new(MethodSet.LayerConductance, "LayerConductance", "LayerConductanceOptions", "conductance (Captum's LayerConductance) through the output of layer", Reference.Baselines, LayerSuffix: "Conductance"),
         new(MethodSet.GradCam, "GradCam", "GradCamOptions", "Grad-CAM (Captum's LayerGradCam) on the output of layer", Reference.None, LayerSuffix: "GradCam"),
     };
 

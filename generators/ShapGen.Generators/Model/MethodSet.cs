@@ -19,8 +19,9 @@ internal readonly record struct MethodSet(int Bits)
     public const int AllInputMethods = (1 << 10) - 1;
     public const int LayerGradientExplainer = 1 << 16;
     public const int LayerIntegratedGradients = 1 << 17;
+    public const int LayerConductance = 1 << 18;
     public const int GradCam = 1 << 19;
-    public const int AllLayerMethods = LayerGradientExplainer | LayerIntegratedGradients | GradCam;
+    public const int AllLayerMethods = LayerGradientExplainer | LayerIntegratedGradients | LayerConductance | GradCam;
 
     public bool Has(int method) => (Bits & method) == method;
 

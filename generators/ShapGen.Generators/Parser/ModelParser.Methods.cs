@@ -15,6 +15,7 @@ internal static partial class ModelParser
     {
         (MethodSet.LayerGradientExplainer, "LayerGradientExplainer"),
         (MethodSet.LayerIntegratedGradients, "LayerIntegratedGradients"),
+        (MethodSet.LayerConductance, "LayerConductance"),
         (MethodSet.GradCam, "GradCam"),
     };
 
@@ -36,7 +37,7 @@ internal static partial class ModelParser
         var requested = own.Explicit ? own : classMethods;
         if (own.Explicit && own.Set.Bits != (MethodSet.AllInputMethods | MethodSet.AllLayerMethods) && (own.Set.Bits & MethodSet.AllInputMethods) != 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MethodDoesNotApply, where, "An input method in Methods", path,
-                "[ExplainLayer(Methods = …)] takes only layer methods (LayerGradientExplainer, LayerIntegratedGradients, GradCam); name input methods on [Explainable]"));
+                "[ExplainLayer(Methods = …)] takes only layer methods (LayerGradientExplainer, LayerIntegratedGradients, LayerConductance, GradCam); name input methods on [Explainable]"));
         var set = new MethodSet(requested.Set.Bits & MethodSet.AllLayerMethods);
         if (set.Has(MethodSet.GradCam) && output is not null && output.Length != 3)
         {

@@ -233,6 +233,20 @@ partial class Vgg16
                    static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new LayerResult(explanation, LayerPath, null)) { }
     }
 
+    /// <summary>Explains <see cref="Vgg16"/> with conductance (Captum's LayerConductance) through the output of layer 'features.7'.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Features7Conductance : global::ShapGen.BaselineModelExplainer<global::ShapGen.LayerConductance, global::ShapGen.LayerConductanceOptions, Batch, LayerResult>
+    {
+        /// <summary>The explained layer's module path.</summary>
+        public const string LayerPath = "features.7";
+
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Features7Conductance(Vgg16 model)
+            : base(new global::ShapGen.LayerConductance(__ShapGen_Meta.Wrap(model), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new LayerResult(explanation, LayerPath, null)) { }
+    }
+
     /// <summary>Explains <see cref="Vgg16"/> with Grad-CAM (Captum's LayerGradCam) on the output of layer 'features.7'.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class Features7GradCam : global::ShapGen.ModelExplainer<global::ShapGen.GradCam, global::ShapGen.GradCamOptions, Batch, LayerResult>
