@@ -34,6 +34,7 @@ for p in ShapGen ShapGen.Onnx; do
   [ -f "$work/feed/$p.$version.nupkg" ] && [ -f "$work/feed/$p.$version.snupkg" ] || fail "$p: no .nupkg and .snupkg"
   unzip -l "$work/feed/$p.$version.nupkg" > "$work/$p.files"
   grep -q " README.md$" "$work/$p.files" || fail "$p: no README.md in the package"
+  grep -q " LICENSE$" "$work/$p.files" || fail "$p: no LICENSE in the package"
 done
 grep -q "analyzers/dotnet/cs/ShapGen.Generators.dll" "$work/ShapGen.files" || fail "ShapGen: no generator"
 
@@ -53,6 +54,8 @@ cat > "$app/Smoke.csproj" <<EOF
     <OutputType>Exe</OutputType>
     <TargetFramework>net10.0</TargetFramework>
     <Nullable>enable</Nullable>
+    <!-- With the ONNX model copied in, the typed ONNX class (TypedOnnx.cs) is compiled from its signature too. -->
+    <DefineConstants Condition="Exists('models/binary-mnist.onnx')">\$(DefineConstants);TYPED_ONNX</DefineConstants>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="ShapGen.Onnx" Version="$version" />
@@ -115,6 +118,9 @@ if (args.Length > 0 && File.Exists(args[0]))
     using var onnx = ShapGen.OnnxExplain.ExplainImage(args[0], digit, new[] { 0, 1 }, options);
     Console.WriteLine($"onnx segments: {onnx.SegmentCount}");
     if (onnx.SegmentCount < 2) return 1;
+#if TYPED_ONNX
+    if (!TypedOnnx.Run(args[0])) return 1;
+#endif
 }
 Console.WriteLine("SMOKE OK");
 return 0;
@@ -133,15 +139,44 @@ public sealed partial class Net : nn.Module<Tensor, Tensor>
 }
 EOF
 
+onnx="$root/../shared/data/binary-mnist-model.onnx"
+if [ -f "$onnx" ]; then
+  # A typed ONNX class: the packed build step must extract the model's signature (default *.onnx glob) for the generator.
+  mkdir -p "$app/models" && cp "$onnx" "$app/models/binary-mnist.onnx"
+  cat > "$app/TypedOnnx.cs" <<'EOF'
+using System;
+using System.Linq;
+using ShapGen;
+using static TorchSharp.torch;
+
+[ExplainableOnnx("models/binary-mnist.onnx", Labels = new[] { "digit 0", "digit 1" })]
+public partial class BinaryMnist { }
+
+public static class TypedOnnx
+{
+    public static bool Run(string path)
+    {
+        using var model = BinaryMnist.Load(path);
+        using var explainer = new BinaryMnist.KernelExplainer(model, new BinaryMnist.Batch(zeros(1, 1, 28, 28)));
+        using var result = explainer.Explain(new BinaryMnist.Batch(ones(1, 1, 28, 28).mul(255)),
+            new KernelExplainOptions { NSamples = 50, Seed = 0, FeatureGroups = new KernelFeatureGroups(4, Enumerable.Range(0, 784).Select(i => i / 392 * 2 + i % 28 / 14).ToArray()) });
+        double sum = result[BinaryMnist.Label.digit_1].InputTensor.sum().item<float>();
+        Console.WriteLine($"typed onnx: digit 1 attribution sum {sum:F3}");
+        return !double.IsNaN(sum);
+    }
+}
+EOF
+fi
+
 step "building a consumer app in $app"
 (cd "$app" && dotnet build -c Release > "$work/build.log" 2>&1) || { grep -E "error|warning" "$work/build.log" | sort -u | head -30; fail "consumer build"; }
 if grep -E "warning NU[0-9]+" "$work/build.log" | sort -u; then fail "restore warns the consumer (see above)"; fi
 grep -E "ShapGen: native fix" "$work/build.log" | sort -u || true
 
-onnx="$root/../shared/data/binary-mnist-model.onnx"
 step "running it"
 (cd "$app" && dotnet bin/Release/net10.0/Smoke.dll "$onnx") | tee "$work/run.log" || fail "consumer run"
 grep -q "SMOKE OK" "$work/run.log" || fail "consumer run did not finish"
+if [ -f "$onnx" ]; then grep -q "typed onnx:" "$work/run.log" || fail "the typed ONNX class did not run"; fi
 
 step "building and running it without a native backend"
 cp -r "$app" "$work/nobackend" && rm -rf "$work/nobackend/bin" "$work/nobackend/obj"

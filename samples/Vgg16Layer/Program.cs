@@ -1,7 +1,8 @@
 // shap's "Explain an Intermediate Layer of VGG16" in C#: attributions to the input of features[7], for each image's
 // top-2 classes (ranked outputs), then again with local smoothing.
-//   dotnet run --project samples/Vgg16Layer -c Release [-- --weights vgg16.safetensors] [--classes imagenet_class_index.json]
-// --weights: a torchvision VGG16 state_dict saved with safetensors (save_file(model.state_dict(), path)).
+//   dotnet run --project samples/Vgg16Layer -c Release [-- --weights vgg16-397923af.pth] [--classes imagenet_class_index.json]
+// --weights: torchvision's VGG16 weights as downloaded (vgg16-397923af.pth, a PyTorch state dict), or any VGG16
+// state_dict saved with torch.save or safetensors; the format is read from the file's content.
 // --classes: ImageNet's class-index JSON ({"0": ["n01440764", "tench"], …}) for titles; else class numbers.
 // Without weights the network is random (the pictures then show the method, not ImageNet knowledge).
 using System;
@@ -23,12 +24,12 @@ var model = new Vgg16();
 string? weights = options.String("weights");
 if (weights is not null)
 {
-    Safetensors.LoadInto(model, weights);
+    model.LoadWeights(weights);   // names as torchvision's: features.N.weight/bias, classifier.N.weight/bias
     Console.WriteLine($"Loaded weights from {weights}");
 }
 else
 {
-    Console.WriteLine("No --weights given: VGG16 has random weights (pass a torchvision state_dict saved as .safetensors).");
+    Console.WriteLine("No --weights given: VGG16 has random weights (pass torchvision's vgg16-397923af.pth).");
 }
 model.to(device).eval();
 

@@ -8,6 +8,36 @@ using static TorchSharp.torch;
 
 namespace ShapGen;
 
+/// <summary>How an ONNX model is loaded and what its output becomes: one bundle for every ONNX entry that takes a path.</summary>
+public sealed class OnnxModelOptions
+{
+    /// <summary>The output to explain; null takes the model's first output.</summary>
+    public string? OutputName { get; set; }
+
+    /// <summary>ONNX Runtime session options (threads, graph optimisation, execution providers); null for the defaults. The caller keeps ownership.</summary>
+    public SessionOptions? SessionOptions { get; set; }
+
+    /// <summary>
+    /// Applied to every output batch [N, K] before it is explained, e.g. <see cref="OnnxOutputTransforms.Exp"/> to
+    /// explain the probabilities of a model that ends in LogSoftmax, as a Python user applies it in the function
+    /// handed to shap. It must return a tensor with N rows; null explains the raw output.
+    /// </summary>
+    public Func<Tensor, Tensor>? OutputTransform { get; set; }
+}
+
+/// <summary>Ready-made <see cref="OnnxModelOptions.OutputTransform"/>s.</summary>
+public static class OnnxOutputTransforms
+{
+    /// <summary>exp, element by element: probabilities from a log-softmax output.</summary>
+    public static Func<Tensor, Tensor> Exp { get; } = y => y.exp();
+
+    /// <summary>Softmax over the outputs (dimension 1): probabilities from logits.</summary>
+    public static Func<Tensor, Tensor> Softmax { get; } = y => y.softmax(1);
+
+    /// <summary>The logistic sigmoid, element by element: probabilities from independent logits.</summary>
+    public static Func<Tensor, Tensor> Sigmoid { get; } = y => y.sigmoid();
+}
+
 /// <summary>
 /// An ONNX model run with ONNX Runtime on the CPU, as a model the explainers accept: float32 tensors in, the
 /// chosen output as a CPU tensor [N, K] out. Names, shapes and element types are read from the model; a dynamic
@@ -17,6 +47,7 @@ public sealed class OnnxModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    private readonly Func<Tensor, Tensor>? _outputTransform;
     private bool _disposed;
 
     /// <summary>Loads an ONNX model.</summary>
@@ -28,8 +59,24 @@ public sealed class OnnxModel : IDisposable
     /// <exception cref="InvalidDataException">The file is not a loadable ONNX model.</exception>
     /// <exception cref="NotSupportedException">An input or the output is not a float32 tensor.</exception>
     public OnnxModel(string path, string? outputName = null, SessionOptions? sessionOptions = null)
+        : this(path, new OnnxModelOptions { OutputName = outputName, SessionOptions = sessionOptions })
+    {
+    }
+
+    /// <summary>Loads an ONNX model with the output, session options and output transform of <paramref name="options"/>.</summary>
+    /// <param name="path">Path of the .onnx file.</param>
+    /// <param name="options">The output to explain, the session options and the output transform.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException">The path is a directory, or the model has no output <see cref="OnnxModelOptions.OutputName"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a loadable ONNX model.</exception>
+    /// <exception cref="NotSupportedException">An input or the output is not a float32 tensor.</exception>
+    public OnnxModel(string path, OnnxModelOptions options)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(options);
+        string? outputName = options.OutputName;
+        var sessionOptions = options.SessionOptions;
+        _outputTransform = options.OutputTransform;
         string full = Path.GetFullPath(path);
         if (Directory.Exists(full))
             throw new ArgumentException($"The ONNX model path '{full}' is a directory; pass the path of the .onnx file itself.", nameof(path));
@@ -101,7 +148,10 @@ public sealed class OnnxModel : IDisposable
             nameof(name));
     }
 
-    /// <summary>Runs the model on CPU tensors (converted to float32 when needed) and returns the output as [N, …] float32.</summary>
+    /// <summary>
+    /// Runs the model on CPU tensors (converted to float32 when needed) and returns the output as [N, …] float32,
+    /// after the <see cref="OnnxModelOptions.OutputTransform"/> when one was given.
+    /// </summary>
     /// <param name="inputs">One batched tensor per model input, in <see cref="InputNames"/> order.</param>
     public Tensor Run(params Tensor[] inputs)
     {
@@ -125,8 +175,8 @@ public sealed class OnnxModel : IDisposable
             using var results = _session.Run(_runOptions, InputNames.ToArray(), values, new[] { OutputName });
             var result = results[0];
             var shape = result.GetTensorTypeAndShape().Shape;
-            var output = result.GetTensorDataAsSpan<float>().ToArray();
-            return tensor(output, shape, float32);
+            var output = tensor(result.GetTensorDataAsSpan<float>().ToArray(), shape, float32);
+            return _outputTransform is null ? output : Transform(output, inputs[0].shape[0]);
         }
         catch (OnnxRuntimeException e)
         {
@@ -152,6 +202,17 @@ public sealed class OnnxModel : IDisposable
         _disposed = true;
         _session.Dispose();
         _runOptions.Dispose();
+    }
+
+    private Tensor Transform(Tensor output, long rows)
+    {
+        using var scope = NewDisposeScope();
+        var y = _outputTransform!(output);
+        if (y is null || y.IsInvalid || y.dim() < 1 || y.shape[0] != rows)
+            throw new InvalidOperationException(
+                $"The output transform of '{Path_}' must return a tensor with {rows} row(s), one per input row; it returned " +
+                $"{(y is null ? "null" : y.IsInvalid ? "a disposed tensor" : Shapes.Format(y.shape))} for output {Shapes.Format(output.shape)}.");
+        return y.MoveToOuterDisposeScope();
     }
 
     private void CheckShape(int index, long[] actual)

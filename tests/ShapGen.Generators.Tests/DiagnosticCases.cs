@@ -8,6 +8,9 @@ internal sealed record DiagnosticCase(string Id, DiagnosticSeverity Severity, st
 {
     /// <summary>True for a diagnostic that is off by default: the case compiles with it enabled.</summary>
     public bool Enable { get; init; }
+
+    /// <summary>Additional files of the build (the extracted ONNX signatures for [ExplainableOnnx] cases).</summary>
+    public Microsoft.CodeAnalysis.AdditionalText[]? AdditionalFiles { get; init; }
 }
 
 internal static class DiagnosticCases
@@ -18,8 +21,8 @@ internal static class DiagnosticCases
 
     private const string Fc = "    private readonly nn.Module<Tensor, Tensor> fc = nn.Linear(12, 4);\n    public M() : base(\"M\") => RegisterComponents();";
 
-    public static readonly IReadOnlyList<DiagnosticCase> All = new[]
-    {
+    public static readonly IReadOnlyList<DiagnosticCase> All =
+    [
         new DiagnosticCase("SHAPGEN001", DiagnosticSeverity.Error,
             Model("[Explainable] public sealed class /*<*/M/*>*/ : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             Model("[Explainable] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);")),
@@ -81,13 +84,14 @@ internal static class DiagnosticCases
             Model("[Explainable] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc,
                 "public override Tensor forward([Shape(12)] Tensor x)\n    {\n        var h = fc.call(x);\n        return h * 2;\n    }"),
             "to line 12; inference stops at line 13") { Enable = true },
-        new DiagnosticCase("SHAPGEN020", DiagnosticSeverity.Warning,
+        new DiagnosticCase("SHAPGEN016", DiagnosticSeverity.Warning,
             Model("[/*<*/Explainable(Methods = ExplainMethods.IntegratedGradients | ExplainMethods.LayerIntegratedGradients)/*>*/] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             Model("[Explainable(Methods = ExplainMethods.IntegratedGradients | ExplainMethods.LayerIntegratedGradients), ExplainLayer(\"fc\")] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             "requests layer method(s) LayerIntegratedGradients"),
-        new DiagnosticCase("SHAPGEN021", DiagnosticSeverity.Warning,
+        new DiagnosticCase("SHAPGEN017", DiagnosticSeverity.Warning,
             Model("[Explainable, /*<*/ExplainLayer(\"fc\", Methods = ExplainMethods.GradCam)/*>*/] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             Model("[Explainable, ExplainLayer(\"fc\", Methods = ExplainMethods.LayerIntegratedGradients)] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
             "returns per-sample [4]"),
-    };
+        .. OnnxDiagnosticCases.All,
+    ];
 }

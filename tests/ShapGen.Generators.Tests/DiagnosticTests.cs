@@ -26,7 +26,7 @@ public class DiagnosticTests
     public void WrongCodeReportsTheDiagnosticAtItsSpan(string id)
     {
         var c = DiagnosticCases.All.Single(x => x.Id == id);
-        var run = GeneratorHarness.Run(Compile(c, c.Wrong));
+        var run = GeneratorHarness.Run(Compile(c, c.Wrong), c.AdditionalFiles);
         var shapGen = run.AllDiagnostics().Where(d => d.Id.StartsWith("SHAPGEN", StringComparison.Ordinal)).ToList();
 
         var diagnostic = Assert.Single(shapGen);
@@ -43,7 +43,7 @@ public class DiagnosticTests
     public void CorrectedCodeReportsNothing(string id)
     {
         var c = DiagnosticCases.All.Single(x => x.Id == id);
-        var run = GeneratorHarness.Run(Compile(c, c.Right));
+        var run = GeneratorHarness.Run(Compile(c, c.Right), c.AdditionalFiles);
         Assert.Empty(run.AllDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
     }
 

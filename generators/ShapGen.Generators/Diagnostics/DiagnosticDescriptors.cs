@@ -83,15 +83,39 @@ internal static class DiagnosticDescriptors
         "SHAPGEN015", "How far shape inference follows forward", "Shapes in '{0}' are followed through forward to {1}; {2}", "ShapGen.Coverage",
         DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpBase + "shapgen015");
 
-    /// <summary>SHAPGEN020: "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer("path")] naming the layer, or drop them from Methods".</summary>
+    /// <summary>SHAPGEN016: "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer("path")] naming the layer, or drop them from Methods".</summary>
     public static readonly DiagnosticDescriptor LayerMethodWithoutLayer = new(
-        "SHAPGEN020", "Layer method without [ExplainLayer]", "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer(\"path\")] naming the layer, or drop them from Methods", "ShapGen.Usage",
-        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen020");
+        "SHAPGEN016", "Layer method without [ExplainLayer]", "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer(\"path\")] naming the layer, or drop them from Methods", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen016");
 
-    /// <summary>SHAPGEN021: "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it".</summary>
+    /// <summary>SHAPGEN017: "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it".</summary>
     public static readonly DiagnosticDescriptor MethodDoesNotApply = new(
-        "SHAPGEN021", "Method cannot apply to the layer", "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it", "ShapGen.Usage",
-        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen021");
+        "SHAPGEN017", "Method cannot apply to the layer", "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen017");
+    /// <summary>SHAPGEN020: "No ONNX model '{0}' for '{1}': {2}".</summary>
+    public static readonly DiagnosticDescriptor OnnxModelNotFound = new(
+        "SHAPGEN020", "ONNX model file not found", "No ONNX model '{0}' for '{1}': {2}", "ShapGen.Onnx",
+        DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen020");
+
+    /// <summary>SHAPGEN021: "'{0}' is not a readable ONNX model: {1}".</summary>
+    public static readonly DiagnosticDescriptor NotAnOnnxModel = new(
+        "SHAPGEN021", "Not an ONNX model", "'{0}' is not a readable ONNX model: {1}", "ShapGen.Onnx",
+        DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen021");
+
+    /// <summary>SHAPGEN022: "ONNX {0} '{1}' of '{2}' is {3}; typed ONNX models take and explain float32 tensors only".</summary>
+    public static readonly DiagnosticDescriptor OnnxNotFloat = new(
+        "SHAPGEN022", "ONNX input or output is not a float32 tensor", "ONNX {0} '{1}' of '{2}' is {3}; typed ONNX models take and explain float32 tensors only", "ShapGen.Onnx",
+        DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen022");
+
+    /// <summary>SHAPGEN023: "ONNX input '{0}' of '{1}' has dynamic dimensions besides the batch, {2}; its shape is checked at run time only".</summary>
+    public static readonly DiagnosticDescriptor OnnxDynamicDimensions = new(
+        "SHAPGEN023", "ONNX input has dynamic non-batch dimensions", "ONNX input '{0}' of '{1}' has dynamic dimensions besides the batch, {2}; its shape is checked at run time only", "ShapGen.Onnx",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen023");
+
+    /// <summary>SHAPGEN024: "'{0}' explains ONNX output '{1}', but '{2}' has outputs {3}".</summary>
+    public static readonly DiagnosticDescriptor OnnxOutputNotFound = new(
+        "SHAPGEN024", "ONNX output not found", "'{0}' explains ONNX output '{1}', but '{2}' has outputs {3}", "ShapGen.Onnx",
+        DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen024");
 
     /// <summary>All descriptors, in id order.</summary>
     public static readonly DiagnosticDescriptor[] All =
@@ -113,6 +137,11 @@ internal static class DiagnosticDescriptors
         ShapeCoverage,
         LayerMethodWithoutLayer,
         MethodDoesNotApply,
+        OnnxModelNotFound,
+        NotAnOnnxModel,
+        OnnxNotFloat,
+        OnnxDynamicDimensions,
+        OnnxOutputNotFound,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> ByIdMap = Build();

@@ -12,7 +12,7 @@ internal sealed record ModelSpec(
     LabelSpec? Labels,
     EquatableArray<LayerSpec> Layers,
     DeepLiftForwardSpec? DeepLiftForward,
-    MethodSet Methods);
+    MethodSet Methods = default);
 
 /// <summary>A type that encloses the model class (the generated members must be nested in it too).</summary>
 internal sealed record ContainingType(string Keyword, string Name);

@@ -27,7 +27,7 @@ internal static partial class ModelParser
 
     /// <summary>
     /// The layer methods to emit for one layer: its own <c>Methods</c> if written, else the class's. Grad-CAM is dropped
-    /// where the layer's output is known not to be [C, H, W] (with SHAPGEN021 if it was asked for by name); input
+    /// where the layer's output is known not to be [C, H, W] (with SHAPGEN017 if it was asked for by name); input
     /// methods named on a layer are reported and ignored.
     /// </summary>
     private static MethodSet LayerMethods(AttributeData layerAttribute, string path, long[]? output, RequestedMethods classMethods,
@@ -49,7 +49,7 @@ internal static partial class ModelParser
         return set;
     }
 
-    /// <summary>SHAPGEN020 when the class names layer methods but has no <c>[ExplainLayer]</c> to apply them to.</summary>
+    /// <summary>SHAPGEN016 when the class names layer methods but has no <c>[ExplainLayer]</c> to apply them to.</summary>
     private static void CheckLayerMethodsHaveLayers(string name, RequestedMethods classMethods, int layerCount, Location where, List<DiagnosticInfo> diagnostics)
     {
         if (!classMethods.Explicit || layerCount > 0) return;

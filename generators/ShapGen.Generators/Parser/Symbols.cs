@@ -8,6 +8,7 @@ internal static class Symbols
     public const string ExplainableAttribute = "ShapGen.ExplainableAttribute";
     public const string ShapeAttribute = "ShapGen.ShapeAttribute";
     public const string ExplainLayerAttribute = "ShapGen.ExplainLayerAttribute";
+    public const string ExplainableOnnxAttribute = "ShapGen.ExplainableOnnxAttribute";
 
     public static bool IsTorch(ITypeSymbol? type) =>
         type is INamedTypeSymbol { Name: "torch", ContainingType: null, ContainingNamespace: { Name: "TorchSharp", ContainingNamespace.IsGlobalNamespace: true } };

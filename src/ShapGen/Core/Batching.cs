@@ -13,8 +13,13 @@ namespace ShapGen;
 /// </summary>
 internal static class Batching
 {
-    /// <summary>Rows per batch on the CPU when memory allows: bigger batches stop paying off there.</summary>
-    internal const long CpuTargetRows = 2048;
+    /// <summary>
+    /// Rows per batch on the CPU when memory allows. Wider batches stop paying off there early: past the caches a
+    /// batch streams its activations through memory once more per layer and runs slower per row (measured with
+    /// <c>ShapGen.Benchmarks rows</c>; see docs/maintainers.md). A constant, not a measured footprint, so that the
+    /// same call batches the same way every time and its float32 sums are bitwise reproducible.
+    /// </summary>
+    internal const long CpuTargetRows = 256;
 
     /// <summary>Rows per batch on CUDA when memory allows.</summary>
     internal const long CudaTargetRows = 32768;

@@ -59,7 +59,8 @@ public static class InputValidation
             {
                 var expected = sampleShapes[i];
                 var actual = t.shape.Skip(1).ToArray();
-                if (!expected.SequenceEqual(actual))
+                // A negative expected dimension is a dynamic one (typed ONNX models): any size fits it.
+                if (expected.Length != actual.Length || expected.Where((d, k) => d >= 0 && d != actual[k]).Any())
                     throw new ArgumentException(
                         $"{what} has per-sample shape {Shapes.Format(actual)}; expected {Shapes.Format(expected)} " +
                         $"(full shape {Shapes.Format(t.shape)}, expected [N, {string.Join(", ", expected)}]).", argument);

@@ -10,6 +10,9 @@ internal enum DrawPurpose
     Noise = 3,
     Coalitions = 4,
     Permutations = 5,
+    RiseMasks = 6,
+    RiseKeepEstimate = 7,
+    LimeSamples = 8,
 }
 
 /// <summary>

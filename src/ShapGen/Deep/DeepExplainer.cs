@@ -141,7 +141,8 @@ public sealed class DeepExplainer : IDisposable
             var pairs = arange(start, start + count, dtype: int64, device: _device);
             var sampleIds = pairs.div(b, rounding_mode: RoundingMode.floor);
             var backgroundIds = pairs.remainder(b);
-            if (!RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cancellationToken, cache: cache))
+            if (!RunPairs(xs, sampleIds, backgroundIds, order.index_select(0, sampleIds), sums, cancellationToken, cache: cache,
+                          softmax: options.Softmax))
                 EngineChecks.Attached(Engine, fx, _expected, Labels);
         }, options, cancellationToken, Engine);
 
@@ -276,7 +277,8 @@ public sealed class DeepExplainer : IDisposable
     /// not require grad (nothing is accumulated then).</summary>
     private bool RunPairs(Tensor[] xs, Tensor sampleIds, Tensor backgroundIds, Tensor outputs, Tensor[][] sums,
                           CancellationToken cancellationToken, bool referencesCarryGradient = false,
-                          IReadOnlyList<(Tensor Input, string Where)>? cache = null)
+                          IReadOnlyList<(Tensor Input, string Where)>? cache = null,
+                          DeepSoftmaxRule softmax = DeepSoftmaxRule.ShapleySplit)
     {
         long p = sampleIds.shape[0];
         int explained = (int)outputs.shape[1];
@@ -295,7 +297,7 @@ public sealed class DeepExplainer : IDisposable
             if (referencesCarryGradient)
                 rp[i].requires_grad_(true);
         }
-        var context = new DeepLiftContext(this, rows);
+        var context = new DeepLiftContext(this, rows, softmax);
         Tensor output;
         Tensor? referenceOutput = null;
         using (context.Enter())

@@ -18,16 +18,20 @@ internal sealed class DeepLiftContext
     private int _cursor;
     private Exception? _error;
 
-    public DeepLiftContext(object owner, long rows)
+    public DeepLiftContext(object owner, long rows, DeepSoftmaxRule softmax = DeepSoftmaxRule.ShapleySplit)
     {
         Owner = owner;
         Rows = rows;
+        Softmax = softmax;
     }
 
     /// <summary>The context active on this thread, or null outside a DeepExplainer pass.</summary>
     public static DeepLiftContext? Current => _current;
 
     public object Owner { get; }
+
+    /// <summary>The softmax rule of the explained pass.</summary>
+    public DeepSoftmaxRule Softmax { get; }
 
     /// <summary>Rows in each pass (explained rows = reference rows).</summary>
     public long Rows { get; }

@@ -90,6 +90,9 @@ internal sealed class SoftmaxRule : DeepLiftRule
 
     public SoftmaxRule(long dim) => _dim = dim;
 
+    /// <summary>shap's elementwise rule over the same dimension.</summary>
+    public ShapSoftmaxRule ShapElementwise() => new(_dim);
+
     public override string Name => "Softmax";
 
     public override Tensor Plain(Tensor x) => x.softmax(_dim);
@@ -116,6 +119,40 @@ internal sealed class SoftmaxRule : DeepLiftRule
         var sr = er.sum(dim, keepdim: true).clamp_min(tiny);
         var mexp = SafeRatio(ex - er, zx - zr, ex, RescaleEpsilon);
         return (ex, er, sx, sr, mexp);
+    }
+}
+
+/// <summary>
+/// shap's PyTorch softmax rule (<see cref="DeepSoftmaxRule.ShapElementwise"/>): the rescale rule applied to each
+/// element, multiplier (s_j(x) − s_j(r)) / (x_j − r_j), and the true softmax gradient s ⊙ (g − Σ g s) where
+/// |x_j − r_j| &lt; 1e-6, as shap's <c>nonlinear_1d</c> hook does.
+/// </summary>
+internal sealed class ShapSoftmaxRule : DeepLiftRule
+{
+    private readonly long _dim;
+
+    public ShapSoftmaxRule(long dim) => _dim = dim;
+
+    public override string Name => "Softmax";
+
+    public override Tensor Plain(Tensor x) => x.softmax(_dim);
+
+    public override Tensor Forward(Tensor x, Tensor r, List<Tensor> saved)
+    {
+        var y = x.softmax(_dim);
+        var delta = x - r;
+        var small = delta.abs().lt(RescaleEpsilon);
+        saved.Add(where(small, zeros_like(delta), (y - r.softmax(_dim)) / where(small, ones_like(delta), delta)));
+        saved.Add(small);
+        saved.Add(y);
+        return y;
+    }
+
+    public override Tensor Backward(Tensor g, IReadOnlyList<Tensor> saved)
+    {
+        var y = saved[2];
+        var gradient = y * (g - (g * y).sum(_dim, keepdim: true));
+        return where(saved[1], gradient, g * saved[0]);
     }
 }
 
@@ -290,6 +327,8 @@ internal sealed class DeepLiftFunction : autograd.SingleTensorFunction<DeepLiftF
             return rule.Plain(x);
         }
         var reference = context.NextReference(x, where);
+        if (rule is SoftmaxRule softmax && context.Softmax == DeepSoftmaxRule.ShapElementwise)
+            rule = softmax.ShapElementwise();
         return apply(x, new DeepLiftCall(rule, reference, context, where, x));
     }
 }

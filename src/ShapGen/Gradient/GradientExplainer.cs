@@ -16,7 +16,9 @@ namespace ShapGen;
 /// <para>With a <c>layer</c>, attributions are taken with respect to the input of that submodule (shap's
 /// <c>(model, layer)</c> form): the background and the explained samples are passed through the model up to the
 /// layer, and the layer input is replaced through a forward pre-hook. Unlike shap, the gradient is multiplied by
-/// (x_layer − r_layer), not by the raw layer activation, so layer attributions add up to the output change.</para>
+/// (x_layer − r_layer), not by the raw layer activation, so layer attributions add up to the output change;
+/// <see cref="GradientExplainOptions.LayerRule"/> = <see cref="LayerAttributionRule.ShapActivation"/> gives shap's
+/// numbers instead, and <see cref="GradientExplainOptions.Draws"/> replays shap's draws.</para>
 /// <para>The constructor puts the module in evaluation mode (as shap does). One explainer may be used by one thread
 /// at a time; several explainers on one model may run on different threads.</para>
 /// </remarks>
@@ -145,6 +147,7 @@ public sealed class GradientExplainer : IDisposable
         options ??= new GradientExplainOptions();
         EngineChecks.Options(options, OutputCount);
         long n = EngineChecks.Inputs(inputs, _inputShapes, _inputTypes, _device, _inputNames);
+        options.Draws?.Check(n, options.NSamples, BackgroundCount);
         cancellationToken.ThrowIfCancellationRequested();
 
         int samples = options.NSamples;
@@ -170,8 +173,9 @@ public sealed class GradientExplainer : IDisposable
             if (m2 is not null) m2[j] = explained.Select(t => zeros(t.shape, dtype: t.dtype, device: _device)).ToArray();
         }
 
+        bool shapLayer = _layer is not null && options.LayerRule == LayerAttributionRule.ShapActivation;
         var plan = new DrawPlan(inputs, explained, _explainedBackground!, samples, k, ranked, outputIndexes, SampleDraws.For(options),
-                                options.LocalSmoothing, options.ReturnVariances, mode, fx, expected, cancellationToken);
+                                options.Draws, shapLayer, options.LocalSmoothing, options.ReturnVariances, mode, fx, expected, cancellationToken);
         double bytesPerRow = EstimateBytesPerRow(plan);
         long rows = Batching.RowsPerBatch(bytesPerRow * (mode == GradientOutputMode.Replicate ? k : 1), _device, options, Engine);
         if (rows >= samples) rows = rows / samples * samples;
@@ -313,7 +317,8 @@ public sealed class GradientExplainer : IDisposable
     private const long NoiseChunk = 64;
 
     private sealed record DrawPlan(Tensor[] Inputs, Tensor[] Explained, Tensor[] Background, int Samples, int K, bool Ranked,
-                                   Tensor? OutputIndexes, SampleDraws Draws, double Sigma, bool Variances,
+                                   Tensor? OutputIndexes, SampleDraws Draws, GradientDraws? GivenDraws, bool ShapLayer,
+                                   double Sigma, bool Variances,
                                    GradientOutputMode Mode, Tensor Fx, Tensor Expected, CancellationToken Cancellation);
 
     /// <summary>A run of rows in a batch: <c>Count</c> samples from <c>FirstSample</c>, <c>Draws</c> consecutive
@@ -360,17 +365,17 @@ public sealed class GradientExplainer : IDisposable
             for (long s = b.FirstSample; s < b.FirstSample + b.Count; s++)
                 for (long d = b.Before; d < b.Before + b.Draws; d++, row++)
                 {
-                    index[row] = plan.Draws.Index(DrawPurpose.BackgroundIndex, s, d, rows);
-                    alpha[row] = plan.Draws.Uniform(DrawPurpose.Alpha, s, d);
+                    index[row] = plan.GivenDraws?.Index(s, d) ?? plan.Draws.Index(DrawPurpose.BackgroundIndex, s, d, rows);
+                    alpha[row] = plan.GivenDraws?.Alpha(s, d) ?? plan.Draws.Uniform(DrawPurpose.Alpha, s, d);
                 }
         return (tensor(index, int64).to(_device), tensor(alpha, float64).to(_device));
     }
 
     /// <summary>Gaussian noise for the rows of a batch, drawn per (seed, input, global sample, chunk of draws).</summary>
-    private Tensor Noise(DrawPlan plan, int input, List<Block> blocks)
+    private Tensor Noise(DrawPlan plan, Tensor samples, int input, List<Block> blocks)
     {
-        var shape = plan.Explained[input].shape.Skip(1).ToArray();
-        var type = plan.Explained[input].dtype;
+        var shape = samples.shape.Skip(1).ToArray();
+        var type = samples.dtype;
         var parts = new List<Tensor>();
         foreach (var b in blocks)
             for (long s = b.FirstSample; s < b.FirstSample + b.Count; s++)
@@ -386,35 +391,58 @@ public sealed class GradientExplainer : IDisposable
         return noise.to(_device);
     }
 
-    /// <summary>Builds the interpolated leaves and deltas for rows [start, start+count).</summary>
-    private (Tensor[] Points, Tensor[] Deltas, Tensor SampleIndex) Interpolate(DrawPlan plan, long count, List<Block> blocks)
+    /// <summary>
+    /// The rows [start, start+count) of a batch: the points whose gradients are taken, what each gradient is
+    /// multiplied by, and in layer mode the model inputs that lead to the layer.
+    /// </summary>
+    private sealed record Rows(Tensor[] Points, Tensor[] Multipliers, Tensor SampleIndex, Tensor[]? ModelInputs);
+
+    private Rows Interpolate(DrawPlan plan, long count, List<Block> blocks)
     {
         var sampleIndex = SampleIndex(blocks);
         var (backgroundIndex, alpha) = BatchDraws(plan, blocks, count);
-        int m = plan.Explained.Length;
-        var points = new Tensor[m];
-        var deltas = new Tensor[m];
-        for (int i = 0; i < m; i++)
+        if (plan.ShapLayer)
         {
-            var x = plan.Explained[i].index_select(0, sampleIndex);
-            if (plan.Sigma > 0) x = x.add(Noise(plan, i, blocks), plan.Sigma);
-            var r = plan.Background[i].index_select(0, backgroundIndex);
+            // shap: interpolate the model inputs, multiply by the layer input at that point.
+            var (modelPoints, _) = Between(plan, plan.Inputs, _background, sampleIndex, backgroundIndex, alpha, blocks);
+            Tensor? activation;
+            using (no_grad())
+                Forward(modelPoints, null, out activation);
+            return new Rows(new[] { activation!.clone() }, new[] { activation! }, sampleIndex, modelPoints);
+        }
+        var (points, deltas) = Between(plan, plan.Explained, plan.Background, sampleIndex, backgroundIndex, alpha, blocks);
+        var modelInputs = _layer is null ? null : plan.Inputs.Select(t => t.index_select(0, sampleIndex)).ToArray();
+        return new Rows(points, deltas, sampleIndex, modelInputs);
+    }
+
+    /// <summary>r + α(x̃ − r) and x̃ − r for each row, x̃ = x plus the smoothing noise.</summary>
+    private (Tensor[] Points, Tensor[] Deltas) Between(DrawPlan plan, Tensor[] samples, Tensor[] background, Tensor sampleIndex,
+                                                       Tensor backgroundIndex, Tensor alpha, List<Block> blocks)
+    {
+        long count = sampleIndex.shape[0];
+        var points = new Tensor[samples.Length];
+        var deltas = new Tensor[samples.Length];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var x = samples[i].index_select(0, sampleIndex);
+            if (plan.Sigma > 0) x = x.add(Noise(plan, samples[i], i, blocks), plan.Sigma);
+            var r = background[i].index_select(0, backgroundIndex);
             var d = x - r;
             var a = alpha.to_type(x.dtype).view(new[] { count }.Concat(Enumerable.Repeat(1L, (int)x.dim() - 1)).ToArray());
             points[i] = r.addcmul(a, d, 1);
             deltas[i] = d;
         }
-        return (points, deltas, sampleIndex);
+        return (points, deltas);
     }
 
-    private Tensor ForwardWithGrad(DrawPlan plan, Tensor[] leaves, Tensor sampleIndex, long replicas)
+    private Tensor ForwardWithGrad(DrawPlan plan, Tensor[] leaves, Tensor[]? modelInputs, long replicas)
     {
         Tensor y;
         if (_layer is null)
             y = _model.Forward(leaves);
         else
         {
-            var raw = plan.Inputs.Select(t => t.index_select(0, sampleIndex)).ToArray();
+            var raw = modelInputs!;
             if (replicas > 1) raw = raw.Select(t => t.repeat(new[] { replicas }.Concat(Enumerable.Repeat(1L, (int)t.dim() - 1)).ToArray())).ToArray();
             y = Forward(raw, leaves[0], out _);
         }
@@ -439,11 +467,11 @@ public sealed class GradientExplainer : IDisposable
         long bytes = Batching.MeasurePeakBytes(_device, () =>
         {
             using var grad = enable_grad();
-            var (points, deltas, sampleIndex) = Interpolate(plan, probe, blocks);
-            var leaves = points.Select(p => p.requires_grad_()).ToArray();
-            var y = ForwardWithGrad(plan, leaves, sampleIndex, 1);
+            var rows = Interpolate(plan, probe, blocks);
+            var leaves = rows.Points.Select(p => p.requires_grad_()).ToArray();
+            var y = ForwardWithGrad(plan, leaves, rows.ModelInputs, 1);
             var grads = Gradients.Of(new[] { y.select(1, 0).sum() }, null, leaves, retainGraph: false);
-            for (int i = 0; i < grads.Length; i++) _ = grads[i]! * deltas[i];
+            for (int i = 0; i < grads.Length; i++) _ = grads[i]! * rows.Multipliers[i];
         });
         return 1.5 * bytes / probe;
     }
@@ -452,7 +480,7 @@ public sealed class GradientExplainer : IDisposable
     {
         using var grad = enable_grad();
         var blocks = Blocks(start, count, plan.Samples);
-        var (points, deltas, sampleIndex) = Interpolate(plan, count, blocks);
+        var (points, deltas, sampleIndex, modelInputs) = Interpolate(plan, count, blocks);
         int m = points.Length;
         Tensor? rowOutputs = plan.Ranked ? plan.OutputIndexes!.index_select(0, sampleIndex) : null; // [count, k]
         var stats = new (Tensor Mean, Tensor? M2)[plan.K][][];
@@ -462,7 +490,7 @@ public sealed class GradientExplainer : IDisposable
         {
             long k = plan.K;
             var leaves = points.Select(p => p.repeat(new[] { k }.Concat(Enumerable.Repeat(1L, (int)p.dim() - 1)).ToArray()).requires_grad_()).ToArray();
-            var y = ForwardWithGrad(plan, leaves, sampleIndex, k).view(k, count, -1);
+            var y = ForwardWithGrad(plan, leaves, modelInputs, k).view(k, count, -1);
             var index = rowOutputs is not null
                 ? rowOutputs.t().unsqueeze(-1)
                 : arange(k, dtype: int64, device: _device).view(k, 1, 1).expand(k, count, 1);
@@ -478,7 +506,7 @@ public sealed class GradientExplainer : IDisposable
         else
         {
             var leaves = points.Select(p => p.requires_grad_()).ToArray();
-            var y = ForwardWithGrad(plan, leaves, sampleIndex, 1);
+            var y = ForwardWithGrad(plan, leaves, modelInputs, 1);
             for (int j = 0; j < plan.K; j++)
             {
                 plan.Cancellation.ThrowIfCancellationRequested();

@@ -151,6 +151,7 @@ public static class Safetensors
     /// <summary>
     /// Copies the weights of a file into a module's parameters and buffers, matched by PyTorch-style name
     /// (<c>state_dict()</c> keys), converting dtype and moving to each parameter's device.
+    /// <see cref="Weights.LoadWeights"/> does the same for this format and PyTorch checkpoints alike.
     /// </summary>
     /// <param name="module">The module to fill.</param>
     /// <param name="path">The .safetensors file.</param>
@@ -164,23 +165,7 @@ public static class Safetensors
         var weights = Load(path);
         try
         {
-            var state = module.state_dict();
-            var problems = new List<string>();
-            var missing = state.Keys.Where(k => !weights.ContainsKey(k)).ToList();
-            if (missing.Count > 0) problems.Add($"missing {missing.Count} weight(s): {string.Join(", ", missing.Take(20))}");
-            if (strict)
-            {
-                var unexpected = weights.Keys.Where(k => !state.ContainsKey(k)).ToList();
-                if (unexpected.Count > 0) problems.Add($"{unexpected.Count} unexpected weight(s): {string.Join(", ", unexpected.Take(20))}");
-            }
-            foreach (var (name, target) in state)
-                if (weights.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
-                    problems.Add($"'{name}' has shape {Shapes.Format(source.shape)} in the file; the module expects {Shapes.Format(target.shape)}");
-            if (problems.Count > 0)
-                throw new InvalidDataException($"Cannot load '{path}' into {module.GetName()}: {string.Join("; ", problems)}.");
-            using (no_grad())
-                foreach (var (name, target) in state)
-                    target.copy_(weights[name].to(target.dtype, target.device));
+            Weights.CopyInto(module, weights, path, strict);
         }
         finally
         {

@@ -178,7 +178,7 @@ public sealed class KernelExplainer : IDisposable
         long coalitionsPerBatch = Math.Max(1, rowsPerBatch / bRows);
 
         // f(x) for every sample, and which features vary from the background (shap's varying_groups).
-        double[,] fx = EvaluateRows(inputs, n, rowsPerBatch, options, cancellationToken);
+        double[,] fx = EvaluateRows(inputs, n, options, cancellationToken);
         var varying = new bool[n][];
         for (int s = 0; s < n; s++)
         {
@@ -306,11 +306,14 @@ public sealed class KernelExplainer : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(link), link, "Unknown link."),
     };
 
-    private double[,] EvaluateRows(Tensor[] inputs, long n, long rowsPerBatch, ExplainOptions options, CancellationToken cancellationToken)
+    private double[,] EvaluateRows(Tensor[] inputs, long n, ExplainOptions options, CancellationToken cancellationToken)
     {
         int k = _fnull.Length;
         var result = new double[n, k];
-        Batching.Run(n, rowsPerBatch, (start, c) =>
+        // One row per forward: a matrix product's rounding depends on how many rows share it, and f(x) of a row must
+        // not depend on which rows are explained with it (a data set split into shards gives bitwise the same values).
+        // The cost is small beside the coalitions × background rows evaluated for every row.
+        Batching.Run(n, 1, (start, c) =>
         {
             var output = _model.Forward(inputs.Select(t => t.narrow(0, start, c)).ToArray());
             EngineChecks.Output(output, c, k);

@@ -20,6 +20,7 @@ internal sealed class PerturbationRun
     private readonly IReadOnlyList<string>? _labels;
     private readonly Tensor[] _flat;      // [N, D_i]
     private readonly Tensor[] _baselines; // [N, D_i]
+    private long _rowsPerBatch;           // measured by the first Evaluate
 
     private PerturbationRun(string engine, ExplainableModel model, Tensor[] inputs, Tensor[] baselines, IReadOnlyList<string>? labels)
     {
@@ -109,19 +110,43 @@ internal sealed class PerturbationRun
     /// </summary>
     /// <param name="rows">Number of perturbed rows.</param>
     /// <param name="perturb">For rows (start, count) of the method's own rows: the sample index of each, [count] int64,
-    /// and per input the mask [count, D_i] bool of the elements that take the baseline.</param>
+    /// and per input the mask [count, D_i] of the elements that take the baseline: bool, or floating point for soft
+    /// masks (the baseline's weight w: x + w·(baseline − x)).</param>
     /// <param name="options">Batching, memory budget, progress, logger.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     public Tensor Evaluate(long rows, Func<long, long, (Tensor Samples, Tensor[] Masks)> perturb, ExplainOptions options,
-                           CancellationToken cancellationToken)
+                           CancellationToken cancellationToken) =>
+        EvaluateRows(rows, perturb, options, cancellationToken, ends: true);
+
+    /// <summary>
+    /// For a further round of rows of an adaptive method, after a first <c>Evaluate</c>: evaluates only the perturbed
+    /// rows, with the batch size measured then; <see cref="Fx"/> and <see cref="Fb"/> are kept.
+    /// </summary>
+    /// <param name="rows">Number of perturbed rows.</param>
+    /// <param name="perturb">As for the first call.</param>
+    /// <param name="options">Batching, memory budget, progress, logger.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
+    public Tensor EvaluateMore(long rows, Func<long, long, (Tensor Samples, Tensor[] Masks)> perturb, ExplainOptions options,
+                               CancellationToken cancellationToken) =>
+        EvaluateRows(rows, perturb, options, cancellationToken, ends: false);
+
+    private Tensor EvaluateRows(long rows, Func<long, long, (Tensor Samples, Tensor[] Masks)> perturb, ExplainOptions options,
+                                CancellationToken cancellationToken, bool ends)
     {
         using var noGrad = no_grad();
         long n = SampleCount;
-        long total = 2 * n + rows;
-        long probe = Math.Min(n, 2);
-        long bytes = Batching.MeasureScopeBytes(() => Forward(_flat.Select((t, i) => t.narrow(0, 0, probe).reshape(new[] { probe }.Concat(SampleShapes[i]).ToArray())).ToArray()));
-        double inputBytes = Sizes.Select((d, i) => 3.0 * d * _flat[i].ElementSize).Sum();
-        long batch = Batching.RowsPerBatch(2.0 * bytes / probe + inputBytes, Device, options, _engine);
+        if (!ends && _rowsPerBatch == 0) throw new InvalidOperationException("EvaluateMore needs a first Evaluate.");
+        long first = ends ? 2 * n : 0;
+        long total = first + rows;
+        if (ends)
+        {
+            long probe = Math.Min(n, 2);
+            long bytes = Batching.MeasureScopeBytes(() => Forward(_flat.Select((t, i) => t.narrow(0, 0, probe).reshape(new[] { probe }.Concat(SampleShapes[i]).ToArray())).ToArray()));
+            double inputBytes = Sizes.Select((d, i) => 3.0 * d * _flat[i].ElementSize).Sum();
+            _rowsPerBatch = Batching.RowsPerBatch(2.0 * bytes / probe + inputBytes, Device, options, _engine);
+        }
+        long batch = _rowsPerBatch;
+        if (total == 0) return zeros(new[] { 0L, Fx.shape[1] }, float64, Device);
         Tensor? all = null;
         Batching.Run(total, batch, (start, count) =>
         {
@@ -129,7 +154,7 @@ internal sealed class PerturbationRun
             long end = start + count;
             for (long from = start; from < end;)
             {
-                if (from < 2 * n)
+                if (from < first)
                 {
                     long to = Math.Min(end, from < n ? n : 2 * n);
                     bool baseline = from >= n;
@@ -140,7 +165,7 @@ internal sealed class PerturbationRun
                 }
                 else
                 {
-                    pieces.Add(perturb(from - 2 * n, end - from));
+                    pieces.Add(perturb(from - first, end - from));
                     from = end;
                 }
             }
@@ -148,14 +173,17 @@ internal sealed class PerturbationRun
             var inputs = new Tensor[_flat.Length];
             for (int i = 0; i < inputs.Length; i++)
             {
-                var mask = pieces.Count == 1 ? pieces[0].Masks[i] : cat(pieces.Select(p => p.Masks[i]).ToArray(), 0);
+                var masks = pieces.Select(p => p.Masks[i]).ToArray();
+                bool soft = masks.Any(m => m.dtype != ScalarType.Bool);
+                var mask = masks.Length == 1 ? masks[0] : cat(soft ? masks.Select(m => m.to_type(_flat[i].dtype)).ToArray() : masks, 0);
                 var x = _flat[i].index_select(0, sampleIndex);
                 var b = _baselines[i].index_select(0, sampleIndex);
-                inputs[i] = where(mask, b, x).reshape(new[] { count }.Concat(SampleShapes[i]).ToArray());
+                var blended = soft ? x + (b - x) * mask.to_type(x.dtype) : where(mask, b, x);
+                inputs[i] = blended.reshape(new[] { count }.Concat(SampleShapes[i]).ToArray());
             }
             var y = Forward(inputs);
-            EngineChecks.Output(y, count, all?.shape[1]);
-            EngineChecks.Finite(y, start < n ? nameof(inputs) : "perturbed inputs", start, _labels);
+            EngineChecks.Output(y, count, all?.shape[1] ?? (ends ? null : Fx.shape[1]));
+            EngineChecks.Finite(y, ends && start < n ? nameof(inputs) : "perturbed inputs", start, _labels);
             if (all is null)
             {
                 EngineChecks.Labels(_labels, y.shape[1]);
@@ -164,10 +192,11 @@ internal sealed class PerturbationRun
             }
             all.narrow(0, start, count).copy_(y.detach().to_type(float64));
         }, options, cancellationToken, _engine);
+        if (!ends) return all!;
         EngineChecks.Options(options, all!.shape[1]);
         Fx = all.narrow(0, 0, n);
         Fb = all.narrow(0, n, n);
-        return all.narrow(0, 2 * n, rows);
+        return all.narrow(0, first, rows);
     }
 
     /// <summary>

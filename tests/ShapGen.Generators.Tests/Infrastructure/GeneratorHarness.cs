@@ -21,7 +21,8 @@ internal static class GeneratorHarness
             .Where(p => p.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
             .Where(p => !Path.GetFileName(p).StartsWith("ShapGen.Generators", StringComparison.Ordinal))
             .ToList();
-        foreach (var extra in new[] { typeof(TorchSharp.torch).Assembly.Location, typeof(ShapGen.ExplainableAttribute).Assembly.Location })
+        foreach (var extra in new[] { typeof(TorchSharp.torch).Assembly.Location, typeof(ShapGen.ExplainableAttribute).Assembly.Location,
+                                      typeof(ShapGen.OnnxModel).Assembly.Location, typeof(Microsoft.ML.OnnxRuntime.SessionOptions).Assembly.Location })
             if (!paths.Contains(extra)) paths.Add(extra);
         return paths.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
     });
@@ -38,19 +39,29 @@ internal static class GeneratorHarness
                 optimizationLevel: OptimizationLevel.Release, warningLevel: 9999));   // every warning wave, as the SDK compiles
     }
 
-    public static GeneratorDriver CreateDriver() =>
-        CSharpGeneratorDriver.Create(new[] { new ShapGenGenerator().AsSourceGenerator() }, parseOptions: ParseOptions,
+    /// <summary>A driver with step tracking; <paramref name="additionalTexts"/> are the build's additional files (e.g. extracted ONNX signatures).</summary>
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText>? additionalTexts = null) =>
+        CSharpGeneratorDriver.Create(new[] { new ShapGenGenerator().AsSourceGenerator() }, additionalTexts, ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     public static GeneratorRun Run(params string[] sources) => Run(CreateCompilation(sources));
 
     /// <summary>Runs the generator once, then checks that a re-run on a cloned compilation comes out of the cache.</summary>
-    public static GeneratorRun Run(CSharpCompilation compilation)
+    public static GeneratorRun Run(CSharpCompilation compilation, IEnumerable<AdditionalText>? additionalTexts = null)
     {
-        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics);
+        var driver = CreateDriver(additionalTexts).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var driverDiagnostics);
         Caching.AssertRerunIsCached(driver, compilation);
         return new GeneratorRun(driver, (CSharpCompilation)output, driverDiagnostics);
     }
+}
+
+/// <summary>An additional file held in memory.</summary>
+internal sealed class InMemoryAdditionalText(string path, string text) : AdditionalText
+{
+    public override string Path { get; } = path;
+
+    public override Microsoft.CodeAnalysis.Text.SourceText GetText(System.Threading.CancellationToken cancellationToken = default) =>
+        Microsoft.CodeAnalysis.Text.SourceText.From(text, System.Text.Encoding.UTF8);
 }
 
 /// <summary>The outcome of one generator run.</summary>
