@@ -64,8 +64,17 @@ public enum ExplainMethods
     /// <summary>Captum's <c>ShapleyValueSampling</c>.</summary>
     ShapleyValueSampling = 1 << 9,
 
+    /// <summary>RISE, randomized input sampling (DIANNA's default image method).</summary>
+    Rise = 1 << 10,
+
+    /// <summary>LIME (Captum's <c>Lime</c>).</summary>
+    Lime = 1 << 11,
+
+    /// <summary>shap's <c>PartitionExplainer</c> (Owen values over a feature hierarchy).</summary>
+    Partition = 1 << 12,
+
     /// <summary>Every method on the model's inputs.</summary>
-    AllInputMethods = (1 << 10) - 1,
+    AllInputMethods = (1 << 13) - 1,
 
     /// <summary>Layer method: expected gradients for the layer's input (shap's <c>(model, layer)</c> form).</summary>
     LayerGradientExplainer = 1 << 16,

@@ -155,7 +155,7 @@ public class MethodFacadeTests
         string[] inputMethods =
         {
             "DeepExplainer", "DeepLift", "FeatureAblation", "GradientExplainer", "InputXGradient", "IntegratedGradients",
-            "KernelExplainer", "Occlusion", "Saliency", "ShapleyValueSampling",
+            "KernelExplainer", "Lime", "Occlusion", "Partition", "Rise", "Saliency", "ShapleyValueSampling",
         };
         Assert.Equal(inputMethods.Concat(new[] { "ConvConductance", "ConvExplainer", "ConvGradCam", "ConvIntegratedGradients" }).OrderBy(n => n, StringComparer.Ordinal),
                      Facades(run.Sources["N.TinyConv.ShapGen.g.cs"]));

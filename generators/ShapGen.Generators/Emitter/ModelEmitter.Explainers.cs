@@ -44,6 +44,9 @@ internal static partial class ModelEmitter
         new(MethodSet.FeatureAblation, "FeatureAblation", "FeatureAblationOptions", "feature ablation (Captum's FeatureAblation)", Reference.None),
         new(MethodSet.Occlusion, "Occlusion", "OcclusionOptions", "occlusion by sliding windows (Captum's Occlusion; the options give the window)", Reference.None, OptionsRequired: true),
         new(MethodSet.ShapleyValueSampling, "ShapleyValueSampling", "ShapleyValueSamplingOptions", "Shapley value sampling (Captum's ShapleyValueSampling)", Reference.None),
+        new(MethodSet.Rise, "Rise", "RiseOptions", "RISE, randomized input sampling (DIANNA's RISE)", Reference.None),
+        new(MethodSet.Lime, "Lime", "LimeOptions", "LIME (Captum's Lime)", Reference.None),
+        new(MethodSet.Partition, "Partition", "PartitionOptions", "Owen values over a feature hierarchy (shap's PartitionExplainer)", Reference.None),
     };
 
     private static readonly Method[] LayerMethods =

@@ -16,7 +16,10 @@ internal readonly record struct MethodSet(int Bits)
     public const int FeatureAblation = 1 << 7;
     public const int Occlusion = 1 << 8;
     public const int ShapleyValueSampling = 1 << 9;
-    public const int AllInputMethods = (1 << 10) - 1;
+    public const int Rise = 1 << 10;
+    public const int Lime = 1 << 11;
+    public const int Partition = 1 << 12;
+    public const int AllInputMethods = (1 << 13) - 1;
     public const int LayerGradientExplainer = 1 << 16;
     public const int LayerIntegratedGradients = 1 << 17;
     public const int LayerConductance = 1 << 18;

@@ -238,4 +238,37 @@ partial class TwoInputMnist
             : base(new global::ShapGen.ShapleyValueSampling(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with RISE, randomized input sampling (DIANNA's RISE).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Rise : global::ShapGen.ModelExplainer<global::ShapGen.Rise, global::ShapGen.RiseOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Rise(TwoInputMnist model)
+            : base(new global::ShapGen.Rise(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with LIME (Captum's Lime).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Lime : global::ShapGen.ModelExplainer<global::ShapGen.Lime, global::ShapGen.LimeOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Lime(TwoInputMnist model)
+            : base(new global::ShapGen.Lime(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with Owen values over a feature hierarchy (shap's PartitionExplainer).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Partition : global::ShapGen.ModelExplainer<global::ShapGen.Partition, global::ShapGen.PartitionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Partition(TwoInputMnist model)
+            : base(new global::ShapGen.Partition(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
 }
