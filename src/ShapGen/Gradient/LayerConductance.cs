@@ -121,8 +121,9 @@ public sealed class LayerConductance : IDisposable
                     throw new ArgumentOutOfRangeException(nameof(options.Target), target,
                         $"Target must be between 0 and {outputs - 1} (the model has {outputs} outputs); it is {target}.");
             }
-            EngineChecks.Finite(y, nameof(inputs), start * points, Labels);
             var perSample = y.detach().view(count, points, outputs);
+            EngineChecks.Finite(perSample.select(1, points - 1), nameof(inputs), start, Labels);
+            EngineChecks.Finite(perSample.select(1, 0), nameof(baselines), start, Labels);
             var batchOrder = options.Target is int t0
                 ? full(count, 1, (long)t0, dtype: int64, device: y.device)
                 : OutputRanking.Select(perSample.select(1, points - 1), options.RankedOutputs, options.OutputRankOrder);
