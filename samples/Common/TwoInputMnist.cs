@@ -6,6 +6,7 @@ namespace ShapGen.Samples.TwoInput;
 
 /// <summary>shap's "Multi-input Gradient Explainer MNIST Example" model: the image flattened, and a conv branch.</summary>
 [Explainable(Labels = new[] { "0", "1", "2", "3", "4", "5", "6", "7", "8", "9" })]
+[ExplainLayer(nameof(conv))]   // TwoInputMnist.ConvGradCam, ConvIntegratedGradients, ConvConductance, ConvExplainer
 public sealed partial class TwoInputMnist : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv = nn.Conv2d(1, 32, 3);

@@ -18,6 +18,81 @@ public sealed class ExplainableAttribute : Attribute
 
     /// <summary>A user enum whose members, in declaration order, label the model outputs (same as <c>Labels = typeof(MyEnum)</c>).</summary>
     public Type? LabelsEnum { get; set; }
+
+    /// <summary>
+    /// The methods to generate typed explainers for (default <see cref="ExplainMethods.All"/>). Input methods get one
+    /// nested explainer each; layer methods get one per <c>[ExplainLayer]</c> layer they apply to. Naming a layer method
+    /// without any <c>[ExplainLayer]</c>, or Grad-CAM for a layer whose output is not [C, H, W], is a SHAPGEN diagnostic.
+    /// </summary>
+    public ExplainMethods Methods { get; set; } = ExplainMethods.All;
+}
+
+/// <summary>The explanation methods the generator can emit typed explainers for (flags).</summary>
+[Flags]
+public enum ExplainMethods
+{
+    /// <summary>No method.</summary>
+    None = 0,
+
+    /// <summary>Expected gradients (shap's <c>GradientExplainer</c>).</summary>
+    GradientExplainer = 1 << 0,
+
+    /// <summary>DeepLIFT-SHAP (shap's <c>DeepExplainer</c>).</summary>
+    DeepExplainer = 1 << 1,
+
+    /// <summary>KernelSHAP (shap's <c>KernelExplainer</c>).</summary>
+    KernelExplainer = 1 << 2,
+
+    /// <summary>Captum's <c>Saliency</c>.</summary>
+    Saliency = 1 << 3,
+
+    /// <summary>Captum's <c>InputXGradient</c>.</summary>
+    InputXGradient = 1 << 4,
+
+    /// <summary>Captum's <c>IntegratedGradients</c>.</summary>
+    IntegratedGradients = 1 << 5,
+
+    /// <summary>Captum's <c>DeepLift</c> (one baseline).</summary>
+    DeepLift = 1 << 6,
+
+    /// <summary>Captum's <c>FeatureAblation</c>.</summary>
+    FeatureAblation = 1 << 7,
+
+    /// <summary>Captum's <c>Occlusion</c>.</summary>
+    Occlusion = 1 << 8,
+
+    /// <summary>Captum's <c>ShapleyValueSampling</c>.</summary>
+    ShapleyValueSampling = 1 << 9,
+
+    /// <summary>RISE, randomized input sampling (DIANNA's default image method).</summary>
+    Rise = 1 << 10,
+
+    /// <summary>LIME (Captum's <c>Lime</c>).</summary>
+    Lime = 1 << 11,
+
+    /// <summary>shap's <c>PartitionExplainer</c> (Owen values over a feature hierarchy).</summary>
+    Partition = 1 << 12,
+
+    /// <summary>Every method on the model's inputs.</summary>
+    AllInputMethods = (1 << 13) - 1,
+
+    /// <summary>Layer method: expected gradients for the layer's input (shap's <c>(model, layer)</c> form).</summary>
+    LayerGradientExplainer = 1 << 16,
+
+    /// <summary>Layer method: Captum's <c>LayerIntegratedGradients</c>.</summary>
+    LayerIntegratedGradients = 1 << 17,
+
+    /// <summary>Layer method: Captum's <c>LayerConductance</c>.</summary>
+    LayerConductance = 1 << 18,
+
+    /// <summary>Layer method: Captum's <c>LayerGradCam</c> (layers whose output is [C, H, W]).</summary>
+    GradCam = 1 << 19,
+
+    /// <summary>Every layer method.</summary>
+    AllLayerMethods = LayerGradientExplainer | LayerIntegratedGradients | LayerConductance | GradCam,
+
+    /// <summary>Every method (the default).</summary>
+    All = AllInputMethods | AllLayerMethods,
 }
 
 /// <summary>
@@ -54,4 +129,11 @@ public sealed class ExplainLayerAttribute : Attribute
 
     /// <summary>Per-sample shape of the layer input, when the generator cannot infer it; checked at run time.</summary>
     public int[]? Shape { get; set; }
+
+    /// <summary>
+    /// The layer methods to generate for this layer (only the layer flags count); unset, those of
+    /// <see cref="ExplainableAttribute.Methods"/> that apply to the layer (Grad-CAM only where its output is not known to
+    /// be other than [C, H, W]).
+    /// </summary>
+    public ExplainMethods Methods { get; set; } = ExplainMethods.AllLayerMethods;
 }

@@ -84,6 +84,14 @@ internal static class DiagnosticCases
             Model("[Explainable] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc,
                 "public override Tensor forward([Shape(12)] Tensor x)\n    {\n        var h = fc.call(x);\n        return h * 2;\n    }"),
             "to line 12; inference stops at line 13") { Enable = true },
+        new DiagnosticCase("SHAPGEN016", DiagnosticSeverity.Warning,
+            Model("[/*<*/Explainable(Methods = ExplainMethods.IntegratedGradients | ExplainMethods.LayerIntegratedGradients)/*>*/] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
+            Model("[Explainable(Methods = ExplainMethods.IntegratedGradients | ExplainMethods.LayerIntegratedGradients), ExplainLayer(\"fc\")] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
+            "requests layer method(s) LayerIntegratedGradients"),
+        new DiagnosticCase("SHAPGEN017", DiagnosticSeverity.Warning,
+            Model("[Explainable, /*<*/ExplainLayer(\"fc\", Methods = ExplainMethods.GradCam)/*>*/] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
+            Model("[Explainable, ExplainLayer(\"fc\", Methods = ExplainMethods.LayerIntegratedGradients)] public sealed partial class M : nn.Module<Tensor, Tensor>", Fc, "public override Tensor forward([Shape(12)] Tensor x) => fc.call(x);"),
+            "returns per-sample [4]"),
         .. OnnxDiagnosticCases.All,
     ];
 }

@@ -83,6 +83,15 @@ internal static class DiagnosticDescriptors
         "SHAPGEN015", "How far shape inference follows forward", "Shapes in '{0}' are followed through forward to {1}; {2}", "ShapGen.Coverage",
         DiagnosticSeverity.Info, isEnabledByDefault: false, helpLinkUri: HelpBase + "shapgen015");
 
+    /// <summary>SHAPGEN016: "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer("path")] naming the layer, or drop them from Methods".</summary>
+    public static readonly DiagnosticDescriptor LayerMethodWithoutLayer = new(
+        "SHAPGEN016", "Layer method without [ExplainLayer]", "'{0}' requests layer method(s) {1}, which explain an inner layer, but has no [ExplainLayer]: add [ExplainLayer(\"path\")] naming the layer, or drop them from Methods", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen016");
+
+    /// <summary>SHAPGEN017: "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it".</summary>
+    public static readonly DiagnosticDescriptor MethodDoesNotApply = new(
+        "SHAPGEN017", "Method cannot apply to the layer", "{0} cannot apply to layer '{1}': {2}; no explainer is generated for it", "ShapGen.Usage",
+        DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpBase + "shapgen017");
     /// <summary>SHAPGEN020: "No ONNX model '{0}' for '{1}': {2}".</summary>
     public static readonly DiagnosticDescriptor OnnxModelNotFound = new(
         "SHAPGEN020", "ONNX model file not found", "No ONNX model '{0}' for '{1}': {2}", "ShapGen.Onnx",
@@ -126,6 +135,8 @@ internal static class DiagnosticDescriptors
         UnsupportedDeclaration,
         InvalidLabels,
         ShapeCoverage,
+        LayerMethodWithoutLayer,
+        MethodDoesNotApply,
         OnnxModelNotFound,
         NotAnOnnxModel,
         OnnxNotFloat,

@@ -68,7 +68,7 @@ internal static partial class ModelEmitter
     private static void WriteLayerResult(SourceWriter writer, ModelSpec model)
     {
         writer.WriteLine($"""
-            /// <summary>An explanation of a layer's input: per output, one tensor shaped [N, …layer input shape]. Owns its tensors: dispose it.</summary>
+            /// <summary>An explanation of an inner layer (its input or output, or a Grad-CAM map, as the explainer says): per output, one tensor [N, …]. Owns its tensors: dispose it.</summary>
             {GeneratedCode}
             """);
         writer.OpenBlock("public sealed class LayerResult : global::ShapGen.LayerExplanationResult");

@@ -38,13 +38,14 @@ internal static partial class ModelEmitter
         types.Add(WriteBatch);
         types.Add(WriteAttributions);
         types.Add(WriteResult);
-        foreach (var engine in Engines)
-            types.Add((w, m) => WriteExplainer(w, m, engine));
-        if (model.Layers.Count > 0)
+        foreach (var method in InputMethods.Where(m => model.Methods.Has(m.Bit)))
+            types.Add((w, m) => WriteExplainer(w, m, method));
+        if (model.Layers.Any(l => l.Methods.Bits != 0))
         {
             types.Add(WriteLayerResult);
             foreach (var layer in model.Layers)
-                types.Add((w, m) => WriteLayerExplainer(w, m, layer));
+                foreach (var method in LayerMethods.Where(m => layer.Methods.Has(m.Bit)))
+                    types.Add((w, m) => WriteLayerExplainer(w, m, layer, method));
         }
         for (int i = 0; i < types.Count; i++)
         {

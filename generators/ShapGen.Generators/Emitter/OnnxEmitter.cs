@@ -14,9 +14,9 @@ namespace ShapGen.Generators.Emitter;
 internal static partial class ModelEmitter
 {
     /// <summary>The explainers a typed ONNX class offers: those that only evaluate the model (no gradients, no module tree).</summary>
-    private static readonly Engine[] OnnxEngines =
+    private static readonly Method[] OnnxEngines =
     {
-        new("KernelExplainer", "KernelExplainOptions", "KernelSHAP (shap's KernelExplainer)", UsesDeepLiftForward: false),
+        new(MethodSet.KernelExplainer, "KernelExplainer", "KernelExplainOptions", "KernelSHAP (shap's KernelExplainer)", Reference.Background),
     };
 
     public static string EmitOnnx(OnnxModelSpec onnx)
@@ -99,7 +99,7 @@ internal static partial class ModelEmitter
             """);
     }
 
-    private static void WriteOnnxExplainer(SourceWriter writer, ModelSpec model, Engine engine)
+    private static void WriteOnnxExplainer(SourceWriter writer, ModelSpec model, Method engine)
     {
         WriteExplainerHeader(writer, model, engine.Name, engine.What, engine, "Result");
         writer.WriteLine($$"""

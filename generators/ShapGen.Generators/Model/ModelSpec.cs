@@ -11,7 +11,8 @@ internal sealed record ModelSpec(
     int? OutputCount,
     LabelSpec? Labels,
     EquatableArray<LayerSpec> Layers,
-    DeepLiftForwardSpec? DeepLiftForward);
+    DeepLiftForwardSpec? DeepLiftForward,
+    MethodSet Methods = default);
 
 /// <summary>A type that encloses the model class (the generated members must be nested in it too).</summary>
 internal sealed record ContainingType(string Keyword, string Name);
@@ -19,8 +20,11 @@ internal sealed record ContainingType(string Keyword, string Name);
 /// <summary>One <c>forward</c> parameter.</summary>
 internal sealed record InputSpec(string ParameterName, string PropertyName, ShapeSpec Shape);
 
-/// <summary>One <c>[ExplainLayer]</c>: a module path, the generated class name and the layer input's per-sample shape when known.</summary>
-internal sealed record LayerSpec(string Path, string ClassName, ShapeSpec? Shape);
+/// <summary>
+/// One <c>[ExplainLayer]</c>: a module path, the name of its expected-gradients explainer and the stem of its other
+/// explainers' names, the layer's per-sample input and output shapes when known, and the layer methods to emit.
+/// </summary>
+internal sealed record LayerSpec(string Path, string ClassName, string NameStem, ShapeSpec? Shape, ShapeSpec? OutputShape, MethodSet Methods);
 
 /// <summary>
 /// The model's output labels in output order: the enum to use (the user's, <c>global::</c>-qualified, or null for

@@ -724,10 +724,18 @@ internal sealed partial class Interpreter
         _ => value.GetType().Name + ":" + value,
     };
 
-    /// <summary>Calls a module: records the input shape at its path, then applies its rule, children or forward.</summary>
+    /// <summary>Calls a module: applies its rule, children or forward, and records its input and output shapes at its path.</summary>
     private Value ApplyModule(ModuleValue module, IReadOnlyList<Value> arguments, Location location, IOperation at)
     {
-        if (module.Path is { Length: > 0 } path) Record(path, arguments.FirstOrDefault());
+        if (module.Path is not { Length: > 0 } path) return ApplyModuleCore(module, arguments, location, at);
+        Record(LayerInputs, path, arguments.FirstOrDefault());
+        var result = ApplyModuleCore(module, arguments, location, at);
+        Record(LayerOutputs, path, result);
+        return result;
+    }
+
+    private Value ApplyModuleCore(ModuleValue module, IReadOnlyList<Value> arguments, Location location, IOperation at)
+    {
         if (module.Children is { } children)
         {
             var current = arguments.FirstOrDefault() ?? Value.Unknown;
@@ -764,13 +772,14 @@ internal sealed partial class Interpreter
         return null;
     }
 
-    private void Record(string path, Value? input)
+    /// <summary>Records a per-sample shape at a path; a second, different or unknown shape makes it unknown.</summary>
+    private static void Record(Dictionary<string, long[]?> shapes, string path, Value? value)
     {
-        var perSample = (input as TensorValue)?.PerSample;
-        if (LayerInputs.TryGetValue(path, out var previous))
+        var perSample = (value as TensorValue)?.PerSample;
+        if (shapes.TryGetValue(path, out var previous))
         {
-            if (previous is not null && (perSample is null || !previous.SequenceEqual(perSample))) LayerInputs[path] = null;
+            if (previous is not null && (perSample is null || !previous.SequenceEqual(perSample))) shapes[path] = null;
         }
-        else LayerInputs[path] = perSample;
+        else shapes[path] = perSample;
     }
 }

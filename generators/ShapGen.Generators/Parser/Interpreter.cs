@@ -42,6 +42,9 @@ internal sealed partial class Interpreter
     /// <summary>Per-sample input shape of each module path reached (null: reached with an unknown or differing shape).</summary>
     public Dictionary<string, long[]?> LayerInputs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per-sample output shape of each module path reached (null: an unknown or differing shape, or not a tensor).</summary>
+    public Dictionary<string, long[]?> LayerOutputs { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Where the top frame stopped knowing shapes, for the coverage report.</summary>
     public Coverage Coverage { get; } = new();
 

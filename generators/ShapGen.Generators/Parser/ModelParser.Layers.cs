@@ -11,12 +11,18 @@ namespace ShapGen.Generators.Parser;
 
 internal static partial class ModelParser
 {
-    /// <summary>One spec per <c>[ExplainLayer]</c>: its path checked against the module tree, its input shape inferred or declared.</summary>
-    private static List<LayerSpec> ReadLayers(INamedTypeSymbol type, Location identifier, InferenceResult inference, List<DiagnosticInfo> diagnostics, ref bool ok)
+    /// <summary>
+    /// One spec per <c>[ExplainLayer]</c>: its path checked against the module tree, its input and output shapes
+    /// inferred or declared, the layer methods that apply to it.
+    /// </summary>
+    private static List<LayerSpec> ReadLayers(INamedTypeSymbol type, Location identifier, InferenceResult inference, RequestedMethods classMethods,
+                                              Location classAttribute, List<DiagnosticInfo> diagnostics, ref bool ok)
     {
         var layers = new List<LayerSpec>();
         var layerNames = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var layerAttribute in type.GetAttributes().Where(a => Symbols.HasName(a.AttributeClass, Symbols.ExplainLayerAttribute)))
+        var layerAttributes = type.GetAttributes().Where(a => Symbols.HasName(a.AttributeClass, Symbols.ExplainLayerAttribute)).ToList();
+        CheckLayerMethodsHaveLayers(type.Name, classMethods, layerAttributes.Count, classAttribute, diagnostics);
+        foreach (var layerAttribute in layerAttributes)
         {
             if (layerAttribute.ConstructorArguments.Length != 1 || layerAttribute.ConstructorArguments[0].Value is not string path)
                 continue;
@@ -55,7 +61,12 @@ internal static partial class ModelParser
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ShapeMismatch, AttributeLocation(layerAttribute) ?? identifier,
                     $"Module '{path}'", $"its declared [ExplainLayer] Shape {ShapeText.Sample(declared.Select(d => (long)d))}",
                     $"per-sample {ShapeText.Sample(inferredShape)} from forward"));
-            layers.Add(new LayerSpec(path, className, shape is null ? null : new ShapeSpec(shape)));
+            var output = inference.LayerOutputs.TryGetValue(path, out var inferredOutput) ? inferredOutput : null;
+            var methods = LayerMethods(layerAttribute, path, output, classMethods, AttributeLocation(layerAttribute) ?? identifier, diagnostics);
+            string stem = className.EndsWith("Explainer", StringComparison.Ordinal) && className.Length > "Explainer".Length
+                ? className.Substring(0, className.Length - "Explainer".Length)
+                : className;
+            layers.Add(new LayerSpec(path, className, stem, shape is null ? null : new ShapeSpec(shape), output is null ? null : new ShapeSpec(output), methods));
         }
         return layers;
     }

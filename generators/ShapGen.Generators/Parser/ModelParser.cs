@@ -42,7 +42,10 @@ internal static partial class ModelParser
         long? outputSize = returnShape is not null ? ShapeText.Product(returnShape.Select(x => (long)x))
                          : inference.OutputShape is not null ? ShapeText.Product(inference.OutputShape) : null;
         CheckLabelCount(context, d, labels, outputSize, diagnostics, ref ok);
-        var layers = ReadLayers(d.Type, d.Identifier, inference, diagnostics, ref ok);
+        var explainable = context.Attributes.FirstOrDefault();
+        var methods = ReadMethods(explainable, MethodSet.AllInputMethods | MethodSet.AllLayerMethods);
+        var layers = ReadLayers(d.Type, d.Identifier, inference, methods, (explainable is null ? null : AttributeLocation(explainable)) ?? d.Identifier,
+            diagnostics, ref ok);
 
         // A shape mismatch inside forward is reported at its line but does not stop the typed API from being emitted:
         // otherwise every use of the generated types would add a cascade of CS0426 errors that hide the real one.
@@ -58,7 +61,7 @@ internal static partial class ModelParser
         var labelSpec = labels.Texts.Count == 0 ? null
             : new LabelSpec(labels.EnumType, labels.Texts.Zip(labels.Identifiers, (text, id) => new LabelMember(text, id)).ToEquatableArray());
         return new ModelSpec(ns, d.Containing.ToEquatableArray(), type.Name, hint, inputs.ToEquatableArray(), outputShape, outputCount,
-            labelSpec, layers.ToEquatableArray(), deepLift);
+            labelSpec, layers.ToEquatableArray(), deepLift, new MethodSet(methods.Set.Bits & MethodSet.AllInputMethods));
     }
 
     internal static Location? AttributeLocation(AttributeData attribute) =>

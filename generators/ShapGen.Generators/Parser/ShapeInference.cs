@@ -20,6 +20,9 @@ internal sealed class InferenceResult
     /// <summary>Per-sample input shape of each module path reached by forward (null value: reached with an unknown or differing shape).</summary>
     public Dictionary<string, long[]?> LayerInputs { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Per-sample output shape of each module path reached (null value: unknown, differing, or not one tensor).</summary>
+    public Dictionary<string, long[]?> LayerOutputs { get; } = new(StringComparer.Ordinal);
+
     public Coverage? Coverage { get; set; }
 }
 
@@ -47,6 +50,7 @@ internal static class ShapeInference
             if (returns is not null && returns.Count > 0)
                 CheckReturns(returns, returnShape, result, interpreter.Diagnostics);
             foreach (var pair in interpreter.LayerInputs) result.LayerInputs[pair.Key] = pair.Value;
+            foreach (var pair in interpreter.LayerOutputs) result.LayerOutputs[pair.Key] = pair.Value;
             result.Coverage = interpreter.Coverage;
         }
         catch (OperationCanceledException)
@@ -65,6 +69,7 @@ internal static class ShapeInference
             result.OutputShape = null;
             result.ModulePaths = null;
             result.LayerInputs.Clear();
+            result.LayerOutputs.Clear();
             diagnostics.AddRange(interpreter.Diagnostics.Where(d => d.Id != DiagnosticDescriptors.ShapeMismatch.Id));
             return result;
         }

@@ -8,12 +8,12 @@ namespace ShapGen;
 /// The base of each model's generated explainers: one engine over plain tensors, explaining typed batches into
 /// typed results. The generated code fills in the engine, the call to its <c>Explain</c> and the result type.
 /// </summary>
-/// <typeparam name="TEngine">The engine (e.g. <see cref="GradientExplainer"/>).</typeparam>
+/// <typeparam name="TEngine">The engine (e.g. <see cref="GradientExplainer"/>); disposed with the explainer when it is <see cref="IDisposable"/>.</typeparam>
 /// <typeparam name="TOptions">The engine's options.</typeparam>
 /// <typeparam name="TBatch">The model's generated <c>Batch</c>.</typeparam>
 /// <typeparam name="TResult">The model's generated result type.</typeparam>
 public abstract class ModelExplainer<TEngine, TOptions, TBatch, TResult> : IDisposable
-    where TEngine : class, IDisposable
+    where TEngine : class
     where TOptions : class
     where TBatch : InputBatch
     where TResult : ExplanationResult
@@ -44,8 +44,8 @@ public abstract class ModelExplainer<TEngine, TOptions, TBatch, TResult> : IDisp
     public TResult Explain(TBatch inputs, TOptions? options = null, CancellationToken cancellationToken = default) =>
         _result(_explain(Engine, Tensors(inputs, nameof(inputs)), options, cancellationToken));
 
-    /// <summary>Frees the engine's tensors.</summary>
-    public void Dispose() => Engine.Dispose();
+    /// <summary>Frees the engine's tensors and hooks, if it holds any.</summary>
+    public void Dispose() => (Engine as IDisposable)?.Dispose();
 
     /// <summary>The tensors of a batch argument, or an <see cref="ArgumentNullException"/> naming it.</summary>
     /// <param name="batch">The batch.</param>

@@ -161,4 +161,114 @@ partial class TwoInputMnist
             : base(new global::ShapGen.KernelExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with saliency, |∂f/∂x| (Captum's Saliency).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Saliency : global::ShapGen.ModelExplainer<global::ShapGen.Saliency, global::ShapGen.SaliencyOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Saliency(TwoInputMnist model)
+            : base(new global::ShapGen.Saliency(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with input × gradient (Captum's InputXGradient).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class InputXGradient : global::ShapGen.ModelExplainer<global::ShapGen.InputXGradient, global::ShapGen.GradientMethodOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public InputXGradient(TwoInputMnist model)
+            : base(new global::ShapGen.InputXGradient(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with integrated gradients (Captum's IntegratedGradients).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class IntegratedGradients : global::ShapGen.BaselineModelExplainer<global::ShapGen.IntegratedGradients, global::ShapGen.IntegratedGradientsOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public IntegratedGradients(TwoInputMnist model)
+            : base(new global::ShapGen.IntegratedGradients(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with DeepLIFT against one baseline (Captum's DeepLift); functional nonlinearities in forward go through the generated DeepLIFT forward.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class DeepLift : global::ShapGen.BaselineModelExplainer<global::ShapGen.DeepLift, global::ShapGen.DeepExplainOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public DeepLift(TwoInputMnist model)
+            : base(new global::ShapGen.DeepLift(__ShapGen_Meta.WrapDeepLift(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with feature ablation (Captum's FeatureAblation).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class FeatureAblation : global::ShapGen.ModelExplainer<global::ShapGen.FeatureAblation, global::ShapGen.FeatureAblationOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public FeatureAblation(TwoInputMnist model)
+            : base(new global::ShapGen.FeatureAblation(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with occlusion by sliding windows (Captum's Occlusion; the options give the window).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Occlusion : global::ShapGen.ModelExplainer<global::ShapGen.Occlusion, global::ShapGen.OcclusionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Occlusion(TwoInputMnist model)
+            : base(new global::ShapGen.Occlusion(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options!, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with Shapley value sampling (Captum's ShapleyValueSampling).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class ShapleyValueSampling : global::ShapGen.ModelExplainer<global::ShapGen.ShapleyValueSampling, global::ShapGen.ShapleyValueSamplingOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public ShapleyValueSampling(TwoInputMnist model)
+            : base(new global::ShapGen.ShapleyValueSampling(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with RISE, randomized input sampling (DIANNA's RISE).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Rise : global::ShapGen.ModelExplainer<global::ShapGen.Rise, global::ShapGen.RiseOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Rise(TwoInputMnist model)
+            : base(new global::ShapGen.Rise(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with LIME (Captum's Lime).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Lime : global::ShapGen.ModelExplainer<global::ShapGen.Lime, global::ShapGen.LimeOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Lime(TwoInputMnist model)
+            : base(new global::ShapGen.Lime(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="TwoInputMnist"/> with Owen values over a feature hierarchy (shap's PartitionExplainer).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Partition : global::ShapGen.ModelExplainer<global::ShapGen.Partition, global::ShapGen.PartitionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Partition(TwoInputMnist model)
+            : base(new global::ShapGen.Partition(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
 }

@@ -112,7 +112,117 @@ partial class Vgg16
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
-    /// <summary>An explanation of a layer's input: per output, one tensor shaped [N, …layer input shape]. Owns its tensors: dispose it.</summary>
+    /// <summary>Explains <see cref="Vgg16"/> with saliency, |∂f/∂x| (Captum's Saliency).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Saliency : global::ShapGen.ModelExplainer<global::ShapGen.Saliency, global::ShapGen.SaliencyOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Saliency(Vgg16 model)
+            : base(new global::ShapGen.Saliency(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with input × gradient (Captum's InputXGradient).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class InputXGradient : global::ShapGen.ModelExplainer<global::ShapGen.InputXGradient, global::ShapGen.GradientMethodOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public InputXGradient(Vgg16 model)
+            : base(new global::ShapGen.InputXGradient(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with integrated gradients (Captum's IntegratedGradients).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class IntegratedGradients : global::ShapGen.BaselineModelExplainer<global::ShapGen.IntegratedGradients, global::ShapGen.IntegratedGradientsOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public IntegratedGradients(Vgg16 model)
+            : base(new global::ShapGen.IntegratedGradients(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with DeepLIFT against one baseline (Captum's DeepLift).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class DeepLift : global::ShapGen.BaselineModelExplainer<global::ShapGen.DeepLift, global::ShapGen.DeepExplainOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public DeepLift(Vgg16 model)
+            : base(new global::ShapGen.DeepLift(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with feature ablation (Captum's FeatureAblation).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class FeatureAblation : global::ShapGen.ModelExplainer<global::ShapGen.FeatureAblation, global::ShapGen.FeatureAblationOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public FeatureAblation(Vgg16 model)
+            : base(new global::ShapGen.FeatureAblation(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with occlusion by sliding windows (Captum's Occlusion; the options give the window).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Occlusion : global::ShapGen.ModelExplainer<global::ShapGen.Occlusion, global::ShapGen.OcclusionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Occlusion(Vgg16 model)
+            : base(new global::ShapGen.Occlusion(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options!, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with Shapley value sampling (Captum's ShapleyValueSampling).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class ShapleyValueSampling : global::ShapGen.ModelExplainer<global::ShapGen.ShapleyValueSampling, global::ShapGen.ShapleyValueSamplingOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public ShapleyValueSampling(Vgg16 model)
+            : base(new global::ShapGen.ShapleyValueSampling(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with RISE, randomized input sampling (DIANNA's RISE).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Rise : global::ShapGen.ModelExplainer<global::ShapGen.Rise, global::ShapGen.RiseOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Rise(Vgg16 model)
+            : base(new global::ShapGen.Rise(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with LIME (Captum's Lime).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Lime : global::ShapGen.ModelExplainer<global::ShapGen.Lime, global::ShapGen.LimeOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Lime(Vgg16 model)
+            : base(new global::ShapGen.Lime(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with Owen values over a feature hierarchy (shap's PartitionExplainer).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Partition : global::ShapGen.ModelExplainer<global::ShapGen.Partition, global::ShapGen.PartitionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Partition(Vgg16 model)
+            : base(new global::ShapGen.Partition(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>An explanation of an inner layer (its input or output, or a Grad-CAM map, as the explainer says): per output, one tensor [N, …]. Owns its tensors: dispose it.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     public sealed class LayerResult : global::ShapGen.LayerExplanationResult
     {
@@ -140,5 +250,47 @@ partial class Vgg16
         public Features7Explainer(Vgg16 model, Batch background)
             : base(new global::ShapGen.GradientExplainer(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new LayerResult(explanation, LayerPath, LayerShape)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with integrated gradients for the output of layer 'features.7'.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Features7IntegratedGradients : global::ShapGen.BaselineModelExplainer<global::ShapGen.LayerIntegratedGradients, global::ShapGen.IntegratedGradientsOptions, Batch, LayerResult>
+    {
+        /// <summary>The explained layer's module path.</summary>
+        public const string LayerPath = "features.7";
+
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Features7IntegratedGradients(Vgg16 model)
+            : base(new global::ShapGen.LayerIntegratedGradients(__ShapGen_Meta.Wrap(model), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new LayerResult(explanation, LayerPath, null)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with conductance (Captum's LayerConductance) through the output of layer 'features.7'.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Features7Conductance : global::ShapGen.BaselineModelExplainer<global::ShapGen.LayerConductance, global::ShapGen.LayerConductanceOptions, Batch, LayerResult>
+    {
+        /// <summary>The explained layer's module path.</summary>
+        public const string LayerPath = "features.7";
+
+        /// <summary>Creates the explainer; Explain takes baselines as a Batch of one row (shared) or one row per sample, zeros when omitted.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Features7Conductance(Vgg16 model)
+            : base(new global::ShapGen.LayerConductance(__ShapGen_Meta.Wrap(model), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, baselines, options, token) => engine.Explain(inputs, baselines, options, token), static explanation => new LayerResult(explanation, LayerPath, null)) { }
+    }
+
+    /// <summary>Explains <see cref="Vgg16"/> with Grad-CAM (Captum's LayerGradCam) on the output of layer 'features.7'.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Features7GradCam : global::ShapGen.ModelExplainer<global::ShapGen.GradCam, global::ShapGen.GradCamOptions, Batch, LayerResult>
+    {
+        /// <summary>The explained layer's module path.</summary>
+        public const string LayerPath = "features.7";
+
+        /// <summary>Creates the explainer.</summary>
+        /// <param name="model">The model to explain.</param>
+        public Features7GradCam(Vgg16 model)
+            : base(new global::ShapGen.GradCam(__ShapGen_Meta.Wrap(model), layer: LayerPath, labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new LayerResult(explanation, LayerPath, null)) { }
     }
 }

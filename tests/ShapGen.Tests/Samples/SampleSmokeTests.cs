@@ -21,7 +21,7 @@ public sealed class SampleSmokeTests
     private static readonly byte[] PngSignature = { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A };
 
     [Theory]
-    [InlineData("TwoInputMnist", new[] { "two-input-flat.png", "two-input-image.png", "two-input-variances.png" })]
+    [InlineData("TwoInputMnist", new[] { "two-input-flat.png", "two-input-image.png", "two-input-variances.png", "two-input-methods.png" })]
     [InlineData("FashionDeep", new[] { "fashion-deepexplainer.png" })]
     [InlineData("OnnxKernelShap", new[] { "kernelshap-binary-mnist.png", "methods-binary-mnist.png" })]
     [InlineData("Vgg16Layer", new[] { "vgg16-features7-ranked.png", "vgg16-features7-smoothed.png" })]
