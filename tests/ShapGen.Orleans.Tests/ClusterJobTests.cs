@@ -139,8 +139,10 @@ public sealed class WorkerDeathTests
             Task? kill = null;
             var progress = new SyncProgress(p => { if (p.ShardsDone >= 2) kill ??= Task.Run(() => silos.Cluster.KillSiloAsync(victim)); });
             var log = new ListLogger();
-            var result = await ClusterJob.RunAsync(silos.Cluster.Client, job, temp["out"], new JobRunOptions { Progress = progress, Logger = log })
-                .WaitAsync(TimeSpan.FromMinutes(3));
+            var run = ClusterJob.RunAsync(silos.Cluster.Client, job, temp["out"], new JobRunOptions { Progress = progress, Logger = log });
+            try { await run.WaitAsync(TimeSpan.FromMinutes(3)); }
+            catch (TimeoutException) { Assert.Fail("The job did not end within 3 minutes; the coordinator said:\n" + log.All); }
+            var result = await run;
             await kill!;
 
             Assert.True(result.ReRuns >= 1, log.All);

@@ -133,7 +133,7 @@ public static class ClusterJob
                         int attempt = attempts[range.Index] = attempts.GetValueOrDefault(range.Index) + 1;
                         if (attempt > options.MaxAttempts)
                             throw new InvalidOperationException($"{range} failed {options.MaxAttempts} times; the job stops (see the log for each failure).");
-                        log.LogDebug("Sending {Shard} to worker {Worker}", range, worker);
+                        log.LogInformation("Sending {Shard} to worker {Worker}", range, worker);
                         var grain = client.GetGrain<IShardWorkerGrain>(worker);
                         running.Add(new Assignment(worker, range, grain, grain.Run(job, range, store.Folder, cancellationToken)));
                     }
@@ -144,9 +144,28 @@ public static class ClusterJob
                 {
                     if (!a.Run.IsCompleted)
                     {
-                        // A call to a silo that died may never be answered (it waits for the long shard timeout):
-                        // the worker must keep answering pings, which it does even while it computes.
-                        if (a.CheckLiveness(options.PingEvery, options.PingTimeout) is { } dead) Lose(a, dead);
+                        // A call may never be answered: its worker's silo died, or the gateway that carried it did (the
+                        // long shard timeout would then wait hours). The worker must keep answering "what are you
+                        // computing?", which it does even while it computes, and name this shard.
+                        if (a.CheckLiveness(options.PingEvery, options.PingTimeout, store.Fingerprint) is { } dead) Lose(a, dead);
+                        else if (a.NotRunningThere)
+                        {
+                            running.Remove(a);
+                            if (store.Problem(a.Range) is null)
+                            {
+                                log.LogInformation("{Shard} was written by worker {Worker} but its answer was lost; counted from its verified files", a.Range, a.Worker);
+                                outcomes.Add(new ShardOutcome(a.Range.Index, a.Worker, "", 0, 0, 0, 0));
+                                done++;
+                                rowsDone += a.Range.Count;
+                                options.Progress?.Report(new JobProgress(done, plan.Count, rowsDone, rowCount));
+                            }
+                            else
+                            {
+                                reRuns++;
+                                log.LogWarning("Re-running {Shard}: worker {Worker} is not computing it (the request or its answer was lost)", a.Range, a.Worker);
+                                pending.AddFirst(a.Range);
+                            }
+                        }
                         continue;
                     }
                     running.Remove(a);
@@ -212,8 +231,12 @@ public static class ClusterJob
     private sealed class Assignment(string worker, ShardRange range, IShardWorkerGrain grain, Task<ShardOutcome> run)
     {
         private DateTime _lastAlive = DateTime.UtcNow;
-        private Task? _ping;
+        private Task<string?>? _ping;
         private DateTime _pingSent;
+        private int _elsewhere;
+
+        /// <summary>True when the worker answered three checks in a row that it is not computing this shard.</summary>
+        public bool NotRunningThere => _elsewhere >= 3;
 
         public string Worker => worker;
 
@@ -222,14 +245,18 @@ public static class ClusterJob
         public Task<ShardOutcome> Run => run;
 
         /// <summary>Null while the worker answers pings; the reason once one failed or went unanswered too long.</summary>
-        public Exception? CheckLiveness(TimeSpan every, TimeSpan timeout)
+        public Exception? CheckLiveness(TimeSpan every, TimeSpan timeout, string fingerprint)
         {
             var now = DateTime.UtcNow;
-            if (_ping is { IsCompletedSuccessfully: true }) (_ping, _lastAlive) = (null, now);
+            if (_ping is { IsCompletedSuccessfully: true })
+            {
+                _elsewhere = _ping.Result == ShardWorkerGrain.ShardKey(fingerprint, range.Index) ? 0 : _elsewhere + 1;
+                (_ping, _lastAlive) = (null, now);
+            }
             else if (_ping is { IsFaulted: true }) return _ping.Exception!.GetBaseException();
             else if (_ping is not null && now - _pingSent > timeout)
                 return new TimeoutException($"worker {worker} did not answer a ping for {timeout.TotalSeconds:F0} s");
-            if (_ping is null && now - _lastAlive > every) (_ping, _pingSent) = (grain.Ping(), now);
+            if (_ping is null && now - _lastAlive > every) (_ping, _pingSent) = (grain.Current(), now);
             return null;
         }
     }

@@ -38,6 +38,10 @@ public interface IShardWorkerGrain : IGrainWithStringKey
     /// <summary>Keeps the worker active on its silo (answered even while a shard runs).</summary>
     [AlwaysInterleave]
     Task Ping();
+
+    /// <summary>The shard being computed now, as <c>{job fingerprint}/{shard}</c>, or null (answered even while a shard runs).</summary>
+    [AlwaysInterleave]
+    Task<string?> Current();
 }
 
 /// <summary>Where the coordinator finds the workers: each silo announces its own every few seconds.</summary>
@@ -87,6 +91,7 @@ internal sealed class ShardWorkerGrain(ShardExplainerRegistry registry, ILocalSi
     private string? _loadedJob;
     private IShardExplainer? _explainer;
     private IShardSource? _source;
+    private string? _current;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -98,29 +103,44 @@ internal sealed class ShardWorkerGrain(ShardExplainerRegistry registry, ILocalSi
 
     public Task Ping() => Task.CompletedTask;
 
+    public Task<string?> Current() => Task.FromResult(_current);
+
     public async Task<ShardOutcome> Run(ExplainJob job, ShardRange range, string outputFolder, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         string worker = this.GetPrimaryKeyString();
         var store = new ShardStore(outputFolder, job);
         var clock = Stopwatch.StartNew();
-        // Model and data stay loaded between shards of one job: loading is the fixed cost of a worker, paid once.
-        if (_loadedJob != store.Fingerprint) Load(job, store.Fingerprint, WorkerKeys.Parse(worker).Device);
-        double load = clock.Elapsed.TotalSeconds;
-        var (manifest, explain, write) = await Task.Run(() =>
+        _current = ShardKey(store.Fingerprint, range.Index);
+        ShardManifest manifest;
+        double load, explain, write;
+        try
         {
-            using var scope = NewDisposeScope();
-            var start = clock.Elapsed.TotalSeconds;
-            using var result = _explainer!.Explain(_source!.ReadRows(range.Start, range.Count), range.Start, job.Seed, cancellationToken);
-            var explained = clock.Elapsed.TotalSeconds;
-            var written = store.Write(range, result, worker);
-            return (written, explained - start, clock.Elapsed.TotalSeconds - explained);
-        }, cancellationToken);
+            // Model and data stay loaded between shards of one job: loading is the fixed cost of a worker, paid once.
+            if (_loadedJob != store.Fingerprint) Load(job, store.Fingerprint, WorkerKeys.Parse(worker).Device);
+            load = clock.Elapsed.TotalSeconds;
+            (manifest, explain, write) = await Task.Run(() =>
+            {
+                using var scope = NewDisposeScope();
+                var start = clock.Elapsed.TotalSeconds;
+                using var result = _explainer!.Explain(_source!.ReadRows(range.Start, range.Count), range.Start, job.Seed, cancellationToken);
+                var explained = clock.Elapsed.TotalSeconds;
+                var written = store.Write(range, result, worker);
+                return (written, explained - start, clock.Elapsed.TotalSeconds - explained);
+            }, cancellationToken);
+        }
+        finally
+        {
+            _current = null;
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         logger.LogInformation("Worker {Worker} wrote {Shard} in {Seconds:F2} s (load {Load:F2} s, explain {Explain:F2} s, write {Write:F3} s)",
                               worker, range, seconds, load, explain, write);
         return new ShardOutcome(range.Index, worker, manifest.Sha256, seconds, load, explain, write);
     }
+
+    /// <summary>How <see cref="IShardWorkerGrain.Current"/> names a shard.</summary>
+    internal static string ShardKey(string fingerprint, int shard) => fingerprint + "/" + shard.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void Load(ExplainJob job, string fingerprint, string device)
     {
