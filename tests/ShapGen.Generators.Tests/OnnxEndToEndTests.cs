@@ -50,6 +50,14 @@ public class OnnxEndToEndTests
                 report["kernel.expected"] = Math.Abs(result.ExpectedValue(BinaryMnist.Label.digit_1) - plain.ExpectedValue(1));
                 report["kernel.nonzero"] = result[BinaryMnist.Label.digit_1].InputTensor.abs().sum().item<float>();
 
+                var ablationOptions = new FeatureAblationOptions { FeatureGroups = new KernelFeatureGroups(16, patch) };
+                using var typedAblation = new BinaryMnist.FeatureAblation(model);
+                using var ablation = typedAblation.Explain(new BinaryMnist.Batch(images), ablationOptions);
+                var ablationEngine = new FeatureAblation(model.ToExplainableModel());
+                using var plainAblation = ablationEngine.Explain(new[] { images }, ablationOptions);
+                report["ablation.diff"] = ablation[BinaryMnist.Label.digit_1].InputTensor.sub(plainAblation[1, 0]).abs().max().item<float>();
+                report["ablation.nonzero"] = ablation[BinaryMnist.Label.digit_1].InputTensor.abs().sum().item<float>();
+
                 var image = images[0..1];
                 var imageOptions = new KernelImageOptions { Kernel = { NSamples = 300, Seed = 0 }, Slic = { NSegments = 30, Sigma = 0 }, Background = 0 };
                 using var typedImage = BinaryMnist.ExplainImage(model, new BinaryMnist.Batch(image), new[] { BinaryMnist.Label.digit_1, BinaryMnist.Label.digit_0 }, imageOptions);
@@ -112,6 +120,8 @@ public class OnnxEndToEndTests
         Assert.Equal(0, report["kernel.diff1"]);
         Assert.Equal(0, report["kernel.expected"]);
         Assert.True(report["kernel.nonzero"] > 0, "the attributions are all zero: the comparison would prove nothing");
+        Assert.Equal(0, report["ablation.diff"]);
+        Assert.True(report["ablation.nonzero"] > 0, "the ablation attributions are all zero");
         Assert.Equal(1, report["image.labelsOk"]);
         Assert.Equal(1, report["image.segments"]);
         Assert.Equal(0, report["image.diff"]);

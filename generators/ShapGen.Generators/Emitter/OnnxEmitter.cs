@@ -14,10 +14,9 @@ namespace ShapGen.Generators.Emitter;
 internal static partial class ModelEmitter
 {
     /// <summary>The explainers a typed ONNX class offers: those that only evaluate the model (no gradients, no module tree).</summary>
-    private static readonly Method[] OnnxEngines =
-    {
-        new(MethodSet.KernelExplainer, "KernelExplainer", "KernelExplainOptions", "KernelSHAP (shap's KernelExplainer)", Reference.Background),
-    };
+    private static readonly Method[] OnnxEngines = InputMethods
+        .Where(m => m.Name is "KernelExplainer" or "FeatureAblation" or "Occlusion" or "ShapleyValueSampling" or "Rise" or "Lime" or "Partition")
+        .ToArray();
 
     public static string EmitOnnx(OnnxModelSpec onnx)
     {
@@ -102,15 +101,26 @@ internal static partial class ModelEmitter
     private static void WriteOnnxExplainer(SourceWriter writer, ModelSpec model, Method engine)
     {
         WriteExplainerHeader(writer, model, engine.Name, engine.What, engine, "Result");
-        writer.WriteLine($$"""
-            /// <summary>Creates the explainer over a background batch after checking that <paramref name="model"/> still has <see cref="Signature"/>; the engine may keep the background's tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
-            /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
-            /// <param name="background">Background samples.</param>
-            /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
-            public {{engine.Name}}(global::ShapGen.OnnxModel model, Batch background)
-                : base(new {{engine.Type}}(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
-                       static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
-            """);
+        string explain = $"static (engine, inputs, options, token) => engine.Explain(inputs, options{(engine.OptionsRequired ? "!" : "")}, token)";
+        if (engine.Reference == Reference.Background)
+            writer.WriteLine($$"""
+                /// <summary>Creates the explainer over a background batch after checking that <paramref name="model"/> still has <see cref="Signature"/>; the engine may keep the background's tensors without copying them: keep them alive and unchanged while the explainer is in use.</summary>
+                /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+                /// <param name="background">Background samples.</param>
+                /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+                public {{engine.Name}}(global::ShapGen.OnnxModel model, Batch background)
+                    : base(new {{engine.Type}}(__ShapGen_Meta.Wrap(model), Tensors(background, nameof(background)), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                           {{explain}}, static explanation => new Result(explanation)) { }
+                """);
+        else
+            writer.WriteLine($$"""
+                /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+                /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+                /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+                public {{engine.Name}}(global::ShapGen.OnnxModel model)
+                    : base(new {{engine.Type}}(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                           {{explain}}, static explanation => new Result(explanation)) { }
+                """);
         writer.CloseBlock();
     }
 

@@ -129,6 +129,78 @@ partial class BinaryMnist
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
+    /// <summary>Explains <see cref="BinaryMnist"/> with feature ablation (Captum's FeatureAblation).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class FeatureAblation : global::ShapGen.ModelExplainer<global::ShapGen.FeatureAblation, global::ShapGen.FeatureAblationOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public FeatureAblation(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.FeatureAblation(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="BinaryMnist"/> with occlusion by sliding windows (Captum's Occlusion; the options give the window).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Occlusion : global::ShapGen.ModelExplainer<global::ShapGen.Occlusion, global::ShapGen.OcclusionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public Occlusion(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.Occlusion(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options!, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="BinaryMnist"/> with Shapley value sampling (Captum's ShapleyValueSampling).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class ShapleyValueSampling : global::ShapGen.ModelExplainer<global::ShapGen.ShapleyValueSampling, global::ShapGen.ShapleyValueSamplingOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public ShapleyValueSampling(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.ShapleyValueSampling(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="BinaryMnist"/> with RISE, randomized input sampling (DIANNA's RISE).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Rise : global::ShapGen.ModelExplainer<global::ShapGen.Rise, global::ShapGen.RiseOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public Rise(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.Rise(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="BinaryMnist"/> with LIME (Captum's Lime).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Lime : global::ShapGen.ModelExplainer<global::ShapGen.Lime, global::ShapGen.LimeOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public Lime(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.Lime(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
+    /// <summary>Explains <see cref="BinaryMnist"/> with Owen values over a feature hierarchy (shap's PartitionExplainer).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public sealed class Partition : global::ShapGen.ModelExplainer<global::ShapGen.Partition, global::ShapGen.PartitionOptions, Batch, Result>
+    {
+        /// <summary>Creates the explainer after checking that <paramref name="model"/> still has <see cref="Signature"/>.</summary>
+        /// <param name="model">The loaded ONNX model (not owned: dispose it after the explainer).</param>
+        /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+        public Partition(global::ShapGen.OnnxModel model)
+            : base(new global::ShapGen.Partition(__ShapGen_Meta.Wrap(model), labels: __ShapGen_Meta.Info.Labels, inputNames: __ShapGen_Meta.Info.InputNames),
+                   static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
+    }
+
     /// <summary>What the image entries share: the model's image layout, and the checks and conversions of their arguments.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
     private static class __ShapGen_Image
