@@ -75,7 +75,10 @@ public sealed class SampleArgs
     public string Output(string fileName) => Path.Combine(OutputDirectory, fileName);
 }
 
-/// <summary>Prints progress of long steps as a bar on a terminal, or every 25% when output is redirected.</summary>
+/// <summary>
+/// Prints progress of long steps as a bar on a terminal, or every 25% when output is redirected (the samples not
+/// yet on <see cref="SampleConsole.Progress{T}"/> use it).
+/// </summary>
 public sealed class ConsoleProgress : IProgress<ExplainProgress>
 {
     private readonly string _label;
@@ -119,25 +122,28 @@ public static class Trainer
         model.train();
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            var progress = new ConsoleProgress($"epoch {epoch + 1}/{epochs}");
             using var order = randperm(n);
-            double lossSum = 0;
-            for (long start = 0; start < n; start += batchSize)
+            double lossSum = SampleConsole.Progress($"training, epoch {epoch + 1}/{epochs}", progress =>
             {
-                using var scope = NewDisposeScope();
-                var index = order.narrow(0, start, Math.Min(batchSize, n - start));
-                var output = forward(images.index_select(0, index));
-                var target = labels.index_select(0, index);
-                var loss = outputsProbabilities
-                    ? nn.functional.nll_loss(output.clamp_min(1e-7).log(), target)
-                    : nn.functional.cross_entropy(output, target);
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>() * index.shape[0];
-                progress.Report(new ExplainProgress(Math.Min(start + batchSize, n), n));
-            }
-            Console.WriteLine($"  epoch {epoch + 1}: mean loss {lossSum / n:F4}");
+                double sum = 0;
+                for (long start = 0; start < n; start += batchSize)
+                {
+                    using var scope = NewDisposeScope();
+                    var index = order.narrow(0, start, Math.Min(batchSize, n - start));
+                    var output = forward(images.index_select(0, index));
+                    var target = labels.index_select(0, index);
+                    var loss = outputsProbabilities
+                        ? nn.functional.nll_loss(output.clamp_min(1e-7).log(), target)
+                        : nn.functional.cross_entropy(output, target);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    sum += loss.item<float>() * index.shape[0];
+                    progress.Report(new ExplainProgress(Math.Min(start + batchSize, n), n));
+                }
+                return sum;
+            });
+            SampleConsole.Line($"  epoch {epoch + 1}: mean loss {lossSum / n:F4}");
         }
         model.eval();
     }

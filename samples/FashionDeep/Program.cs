@@ -4,7 +4,9 @@
 // With --data DIR holding Fashion-MNIST IDX files (train-images-idx3-ubyte[.gz] …) it uses the real data set;
 // otherwise it draws clothing-like silhouettes in-process.
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Linq;
 using ShapGen;
 using ShapGen.Samples;
@@ -33,18 +35,24 @@ var picks = Enumerable.Range(0, 10).Select(c => (long)Array.IndexOf(testLabels, 
 var examples = xTest.index_select(0, tensor(picks));
 var background = new FashionCnn.Batch(xTrain[..backgroundRows]);
 using var explainer = new FashionCnn.DeepExplainer(model, background);
-using var result = explainer.Explain(new FashionCnn.Batch(examples), new DeepExplainOptions
-{
-    Progress = new ConsoleProgress("DeepLIFT-SHAP"),   // CheckAdditivity is on: sum + E[f] = f(x) is verified
-});
+// CheckAdditivity is on: sum + E[f] = f(x) is verified for every output and image.
+using var result = SampleConsole.Progress("DeepLIFT-SHAP", progress =>
+    explainer.Explain(new FashionCnn.Batch(examples), new DeepExplainOptions { Progress = progress }));
 using (no_grad())
 {
-    var predicted = model.call(examples).argmax(1).data<long>().ToArray();
-    for (int c = 0; c < 10; c++)
-        Console.WriteLine($"  {result.Labels![c],-12} predicted {result.Labels[(int)predicted[c]]}");
+    var probabilities = model.call(examples);
+    var predicted = probabilities.argmax(1).data<long>().ToArray();
+    SampleConsole.Table("One test example per class", new[] { "class", "predicted", "p(class)", "E[f] (class)", "Σ attributions (class)" },
+        Enumerable.Range(0, 10).Select(c => (IReadOnlyList<string>)new[]
+        {
+            result.Labels![c],
+            result.Labels[(int)predicted[c]],
+            probabilities[c, c].item<float>().ToString("F4", CultureInfo.InvariantCulture),
+            result.Explanation.ExpectedValue(c).ToString("F4", CultureInfo.InvariantCulture),
+            result.Explanation[c, 0][c].sum().item<float>().ToString("F4", CultureInfo.InvariantCulture),
+        }));
 }
-Console.WriteLine($"Additivity checked for {result.Explanation.OutputCount} outputs x 10 images; " +
-                  $"E[f] for 'Sneaker' = {result.ExpectedValue(FashionCnn.Label.Sneaker):F4}");
+SampleConsole.Line($"Additivity checked for {result.Explanation.OutputCount} outputs x 10 images: p(class) = E[f] + Σ attributions.");
 
 string png = options.Output("fashion-deepexplainer.png");
 ImagePlot.Save(png, result.ForInput(FashionCnn.Input.Image), examples, new ImagePlotOptions

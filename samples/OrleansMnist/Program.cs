@@ -112,16 +112,31 @@ async Task<int> RunCoordinator(int[]? gatewayPorts, List<Process>? workers)
     });
     using var host = builder.Build();
     await host.StartAsync();
-    var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ShapGen.Coordinator");
+    var client = host.Services.GetRequiredService<IClusterClient>();
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
-    var result = await ClusterJob.RunAsync(host.Services.GetRequiredService<IClusterClient>(), job, Path.Combine(folder, "shards"), new JobRunOptions
+    // Started workers: wait for all of them before the job, so that its time is the cluster's steady throughput.
+    if (workers is not null) await ClusterJob.WaitForWorkersAsync(client, workers.Count, TimeSpan.FromMinutes(2), stop.Token);
+    var result = await ClusterJob.RunAsync(client, job, Path.Combine(folder, "shards"), new JobRunOptions
     {
         Logger = new ConsoleLogger(),
         Progress = new Progress<JobProgress>(p => Console.WriteLine($"  {p.ShardsDone}/{p.ShardCount} shards, {p.RowsDone}/{p.RowCount} rows")),
     }, stop.Token);
     Console.WriteLine($"Merged {result.ShardCount} shards ({result.Resumed} resumed, {result.ReRuns} re-run) into {result.MergedPath} " +
                       $"in {clock.Elapsed.TotalSeconds:F1} s; workers used: {string.Join(", ", result.Outcomes.Select(o => o.Worker).Distinct())}");
+    if (result.Outcomes.Count > 0)
+    {
+        var loads = result.Outcomes.Where(o => o.LoadSeconds > 0.001).Select(o => o.LoadSeconds).DefaultIfEmpty(0);
+        long computed = result.Outcomes.Count * (long)shardSize;
+        int workerCount = result.Outcomes.Select(o => o.Worker).Distinct().Count();
+        Console.WriteLine(FormattableString.Invariant(
+            $"Job: {Math.Min(computed, rows)} rows in {result.Seconds:F2} s = {Math.Min(computed, rows) / result.Seconds:F2} rows/s with {workerCount} worker(s); ") +
+            FormattableString.Invariant(
+            $"per shard: explain {result.Outcomes.Average(o => o.ExplainSeconds):F3} s, write {result.Outcomes.Average(o => o.WriteSeconds):F4} s, ") +
+            FormattableString.Invariant(
+            $"idle (coordinator, messages, waiting) {(result.Seconds * workerCount - result.Outcomes.Sum(o => o.Seconds)) / result.Outcomes.Count:F3} s; ") +
+            FormattableString.Invariant($"model load {loads.Average():F3} s once per worker; merge {result.MergeSeconds:F4} s"));
+    }
     await host.StopAsync();
 
     using (var merged = ExplanationExport.LoadNpz(result.MergedPath))

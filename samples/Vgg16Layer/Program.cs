@@ -6,6 +6,7 @@
 // --classes: ImageNet's class-index JSON ({"0": ["n01440764", "tench"], …}) for titles; else class numbers.
 // Without weights the network is random (the pictures then show the method, not ImageNet knowledge).
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -55,15 +56,15 @@ Console.WriteLine($"Explaining the input of {Vgg16.Features7Explainer.LayerPath}
                   $"{Shapes.Format(Vgg16.Features7Explainer.LayerShape!)}");
 foreach (var (name, smoothing) in new[] { ("ranked", 0.0), ("smoothed", options.Quick ? 0.5 : 100.0) })
 {
-    using var result = explainer.Explain(new Vgg16.Batch(toExplain), new GradientExplainOptions
-    {
-        NSamples = nsamples, RankedOutputs = 2, LocalSmoothing = smoothing, Seed = 0,
-        Progress = new ConsoleProgress(name),
-    });
+    using var result = SampleConsole.Progress($"{name}: expected gradients at features.7", progress =>
+        explainer.Explain(new Vgg16.Batch(toExplain), new GradientExplainOptions
+        {
+            NSamples = nsamples, RankedOutputs = 2, LocalSmoothing = smoothing, Seed = 0, Progress = progress,
+        }));
     // For each image, the classes explained at rank 0 and 1.
     var titles = result.RankedIndexes!.Select(classes => classes.Select(c => classNames[c]).ToArray()).ToList();
-    for (int i = 0; i < titles.Count; i++)
-        Console.WriteLine($"  image {i}: top classes {string.Join(", ", titles[i])}");
+    SampleConsole.Table($"{name}: explained classes", new[] { "image", "rank 0", "rank 1" },
+        titles.Select((t, i) => (IReadOnlyList<string>)new[] { i.ToString(System.Globalization.CultureInfo.InvariantCulture), t[0], t[1] }));
     string png = options.Output($"vgg16-features7-{name}.png");
     ImagePlot.Save(png, new[] { result.Rank(0), result.Rank(1) }, Unnormalise(toExplain), new ImagePlotOptions
     {

@@ -62,15 +62,17 @@ public static class OnnxExplain
     /// <param name="options">NMasks, FeatureRes, PKeep (DIANNA's keywords), baseline, seed, batching, logger; null for the defaults.</param>
     /// <param name="axisLabels">Names of the image's axes (DIANNA's <c>axis_labels</c>); null guesses the channel axis.</param>
     /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Rise(string onnxPath, Tensor image, int[] labels, RiseOptions? options = null,
-                                        IReadOnlyList<string>? axisLabels = null, string? inputName = null, CancellationToken cancellationToken = default)
+                                        IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                        OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
-        using var model = new OnnxModel(onnxPath);
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return Rise(model, image, labels, options, axisLabels, inputName, cancellationToken);
     }
 
-    /// <summary>As <see cref="Rise(string, Tensor, int[], RiseOptions?, IReadOnlyList{string}?, string?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <summary>As <see cref="Rise(string, Tensor, int[], RiseOptions?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
     /// <param name="model">The loaded ONNX model.</param>
     /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
     /// <param name="labels">Model outputs to explain.</param>
@@ -97,16 +99,17 @@ public static class OnnxExplain
     /// <param name="hideColor">lime's <c>hide_color</c>; null uses each superpixel's mean colour, as lime does.</param>
     /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
     /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Lime(string onnxPath, Tensor image, int[] labels, LimeOptions? options = null, SlicOptions? slic = null,
                                         double? hideColor = null, IReadOnlyList<string>? axisLabels = null, string? inputName = null,
-                                        CancellationToken cancellationToken = default)
+                                        OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
-        using var model = new OnnxModel(onnxPath);
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return Lime(model, image, labels, options, slic, hideColor, axisLabels, inputName, cancellationToken);
     }
 
-    /// <summary>As <see cref="Lime(string, Tensor, int[], LimeOptions?, SlicOptions?, double?, IReadOnlyList{string}?, string?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <summary>As <see cref="Lime(string, Tensor, int[], LimeOptions?, SlicOptions?, double?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
     /// <param name="model">The loaded ONNX model.</param>
     /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
     /// <param name="labels">Model outputs to explain.</param>
@@ -132,16 +135,17 @@ public static class OnnxExplain
     /// <param name="slic">SLIC options; null for the defaults.</param>
     /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
     /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation FeatureAblation(string onnxPath, Tensor image, int[] labels, FeatureAblationOptions? options = null,
                                                    SlicOptions? slic = null, IReadOnlyList<string>? axisLabels = null, string? inputName = null,
-                                                   CancellationToken cancellationToken = default)
+                                                   OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
-        using var model = new OnnxModel(onnxPath);
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return FeatureAblation(model, image, labels, options, slic, axisLabels, inputName, cancellationToken);
     }
 
-    /// <summary>As <see cref="FeatureAblation(string, Tensor, int[], FeatureAblationOptions?, SlicOptions?, IReadOnlyList{string}?, string?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <summary>As <see cref="FeatureAblation(string, Tensor, int[], FeatureAblationOptions?, SlicOptions?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
     /// <param name="model">The loaded ONNX model.</param>
     /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
     /// <param name="labels">Model outputs to explain.</param>
@@ -168,15 +172,17 @@ public static class OnnxExplain
     /// <param name="options">Window shapes and strides in the model's sample layout, baseline, batching, logger; null for the defaults.</param>
     /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
     /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     public static ImageExplanation Occlusion(string onnxPath, Tensor image, int[] labels, OcclusionOptions? options = null,
-                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null, CancellationToken cancellationToken = default)
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                             OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
     {
-        using var model = new OnnxModel(onnxPath);
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
         return Occlusion(model, image, labels, options, axisLabels, inputName, cancellationToken);
     }
 
-    /// <summary>As <see cref="Occlusion(string, Tensor, int[], OcclusionOptions?, IReadOnlyList{string}?, string?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <summary>As <see cref="Occlusion(string, Tensor, int[], OcclusionOptions?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
     /// <param name="model">The loaded ONNX model.</param>
     /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
     /// <param name="labels">Model outputs to explain.</param>
@@ -189,6 +195,42 @@ public static class OnnxExplain
     {
         var layout = ModelLayout(model, image, axisLabels, null, inputName);
         return PerturbationImageExplainer.Occlusion(model.ToExplainableModel(), image, labels, options, axisLabels, layout, cancellationToken);
+    }
+
+    /// <summary>
+    /// shap's Partition explainer on one image (Owen values over shap's split of the pixel grid; use
+    /// <see cref="PartitionOptions.Blur"/> = (128, 128) for shap's <c>"blur(128,128)"</c> masker): each heatmap adds up to
+    /// ModelOutputs − BaseValues exactly. The model's layout is read from the ONNX file.
+    /// </summary>
+    /// <param name="onnxPath">Path of the .onnx model (one float32 image input).</param>
+    /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
+    /// <param name="labels">Model outputs to explain.</param>
+    /// <param name="options">MaxEvals (shap's max_evals), the masker, batching, logger; null for the defaults.</param>
+    /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
+    /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="modelOptions">The output to explain, ONNX Runtime session options and an output transform; null for the first output as it is.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    public static ImageExplanation Partition(string onnxPath, Tensor image, int[] labels, PartitionOptions? options = null,
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null,
+                                             OnnxModelOptions? modelOptions = null, CancellationToken cancellationToken = default)
+    {
+        using var model = new OnnxModel(onnxPath, modelOptions ?? new OnnxModelOptions());
+        return Partition(model, image, labels, options, axisLabels, inputName, cancellationToken);
+    }
+
+    /// <summary>As <see cref="Partition(string, Tensor, int[], PartitionOptions?, IReadOnlyList{string}?, string?, OnnxModelOptions?, CancellationToken)"/>, on a loaded model.</summary>
+    /// <param name="model">The loaded ONNX model.</param>
+    /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>).</param>
+    /// <param name="labels">Model outputs to explain.</param>
+    /// <param name="options">MaxEvals, the masker, batching, logger; null for the defaults.</param>
+    /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
+    /// <param name="inputName">The model input to feed; null requires a one-input model.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    public static ImageExplanation Partition(OnnxModel model, Tensor image, int[] labels, PartitionOptions? options = null,
+                                             IReadOnlyList<string>? axisLabels = null, string? inputName = null, CancellationToken cancellationToken = default)
+    {
+        var layout = ModelLayout(model, image, axisLabels, null, inputName);
+        return PerturbationImageExplainer.Partition(model.ToExplainableModel(), image, labels, options, axisLabels, layout, cancellationToken);
     }
 
     /// <summary>

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using Microsoft.ML.OnnxRuntime;
 
 namespace ShapGen;
 
@@ -82,13 +81,18 @@ public sealed class OnnxSignature
         return model;
     }
 
-    /// <summary>Loads a model with this signature's explained output and checks it.</summary>
+    /// <summary>Loads a model (explaining this signature's output unless <paramref name="options"/> names another) and checks it.</summary>
     /// <param name="path">Path of the .onnx file.</param>
-    /// <param name="sessionOptions">ONNX Runtime session options, or null for the defaults.</param>
+    /// <param name="options">Session options and output transform, or null for the defaults; the caller keeps ownership.</param>
     /// <exception cref="InvalidOperationException">The file's model differs from this signature.</exception>
-    public OnnxModel Load(string path, SessionOptions? sessionOptions = null)
+    public OnnxModel Load(string path, OnnxModelOptions? options = null)
     {
-        var model = new OnnxModel(path, OutputName, sessionOptions);
+        var model = new OnnxModel(path, new OnnxModelOptions
+        {
+            OutputName = options?.OutputName ?? OutputName,
+            SessionOptions = options?.SessionOptions,
+            OutputTransform = options?.OutputTransform,
+        });
         try
         {
             return Check(model);

@@ -124,7 +124,7 @@ public sealed class W4KernelBenchmark : IBenchmark
     }
 
     /// <summary>A drawn "0": a thick ring of raw pixel values 0..255, like the binary-MNIST test images.</summary>
-    private static Tensor SyntheticDigit()
+    internal static Tensor SyntheticDigit()
     {
         var data = new float[28 * 28];
         for (int y = 0; y < 28; y++)
@@ -137,7 +137,7 @@ public sealed class W4KernelBenchmark : IBenchmark
         return tensor(data, new long[] { 28, 28, 1 });
     }
 
-    private static string? FindSharedModel()
+    internal static string? FindSharedModel()
     {
         for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {

@@ -60,6 +60,17 @@ public class OnnxEndToEndTests
                 report["image.diff"] = Enumerable.Range(0, 2).Max(l => typedImage.ShapleyValues(l).Zip(plainImage.ShapleyValues(l)).Max(p => Math.Abs(p.First - p.Second)));
                 report["image.nonzero"] = typedImage.ShapleyValues(0).Sum(Math.Abs);
 
+                var hwc = new[] { "height", "width", "channels" };
+                using var typedRise = BinaryMnist.ExplainImageRise(model, new BinaryMnist.Batch(image), new[] { BinaryMnist.Label.digit_1 }, new RiseOptions { NMasks = 100, Seed = 2 });
+                using var plainRise = OnnxExplain.Rise(path, image.reshape(28, 28, 1), new[] { 1 }, new RiseOptions { NMasks = 100, Seed = 2 }, hwc);
+                report["rise.diff"] = typedRise.Heatmaps.sub(plainRise.Heatmaps).abs().max().to(float64).item<double>();
+                report["rise.nonzero"] = typedRise.Heatmaps.abs().sum().to(float64).item<double>();
+                var slic = new SlicOptions { NSegments = 30, Sigma = 0 };
+                using var typedLime = BinaryMnist.ExplainImageLime(model, new BinaryMnist.Batch(image), new[] { BinaryMnist.Label.digit_0 }, new LimeOptions { NumSamples = 100, Seed = 2 }, slic, hideColor: 0);
+                using var plainLime = OnnxExplain.Lime(path, image.reshape(28, 28, 1), new[] { 0 }, new LimeOptions { NumSamples = 100, Seed = 2 }, slic, 0, hwc);
+                report["lime.diff"] = typedLime.Heatmaps.sub(plainLime.Heatmaps).abs().max().to(float64).item<double>();
+                report["lime.nonzero"] = typedLime.Heatmaps.abs().sum().to(float64).item<double>();
+
                 try { new BinaryMnist.Batch(torch.zeros(2, 1, 28, images.shape[3] - 1)); report["batch.throws"] = 0; }
                 catch (ArgumentException) { report["batch.throws"] = 1; }
                 try { BinaryMnist.ExplainImage(model, new BinaryMnist.Batch(images), new[] { BinaryMnist.Label.digit_1 }); report["image.batchThrows"] = 0; }
@@ -105,6 +116,10 @@ public class OnnxEndToEndTests
         Assert.Equal(1, report["image.segments"]);
         Assert.Equal(0, report["image.diff"]);
         Assert.True(report["image.nonzero"] > 0, "the image attributions are all zero");
+        Assert.Equal(0, report["rise.diff"]);
+        Assert.True(report["rise.nonzero"] > 0, "the RISE heatmap is all zero");
+        Assert.Equal(0, report["lime.diff"]);
+        Assert.True(report["lime.nonzero"] > 0, "the LIME heatmap is all zero");
         Assert.Equal(1, report["batch.throws"]);
         Assert.Equal(1, report["image.batchThrows"]);
     }

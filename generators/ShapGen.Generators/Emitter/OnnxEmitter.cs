@@ -40,7 +40,7 @@ internal static partial class ModelEmitter
         foreach (var engine in OnnxEngines)
             types.Add((w, m) => WriteOnnxExplainer(w, m, engine));
         if (onnx.HasImageEntry)
-            types.Add((w, _) => WriteOnnxImageEntry(w, onnx));
+            types.Add((w, _) => WriteOnnxImageEntries(w, onnx));
         for (int i = 0; i < types.Count; i++)
         {
             if (i > 0) writer.WriteLine();
@@ -91,11 +91,11 @@ internal static partial class ModelEmitter
 
             /// <summary>Loads the model (explaining output '{Xml(onnx.OutputName)}') and checks that it still has <see cref="Signature"/>; dispose it.</summary>
             /// <param name="path">The .onnx file at run time (e.g. copied beside the program).</param>
-            /// <param name="sessionOptions">ONNX Runtime session options, or null for the defaults.</param>
+            /// <param name="options">ONNX Runtime session options and an output transform, or null for the defaults.</param>
             /// <exception cref="global::System.InvalidOperationException">The file's model differs from the signature; the message says how.</exception>
             {GeneratedCode}
-            public static global::ShapGen.OnnxModel Load(string path, global::Microsoft.ML.OnnxRuntime.SessionOptions? sessionOptions = null) =>
-                __ShapGen_Meta.Signature.Load(path, sessionOptions);
+            public static global::ShapGen.OnnxModel Load(string path, global::ShapGen.OnnxModelOptions? options = null) =>
+                __ShapGen_Meta.Signature.Load(path, options);
             """);
     }
 
@@ -114,8 +114,40 @@ internal static partial class ModelEmitter
         writer.CloseBlock();
     }
 
-    /// <summary>OnnxExplain.ExplainImage typed: the image is a one-sample Batch (its shape checked at compile time) in the model's own layout.</summary>
-    private static void WriteOnnxImageEntry(SourceWriter writer, OnnxModelSpec onnx)
+    /// <summary>
+    /// A one-image method of <c>OnnxExplain</c> offered typed: its name in the class, the options type, the arguments
+    /// after the labels (as the template of the call), and what it computes.
+    /// </summary>
+    private sealed record OnnxImageMethod(string Name, string Options, string Call, string What, string ExtraParameters = "", string ExtraDocs = "");
+
+    private const string Slic = "global::ShapGen.SlicOptions? slic = null, ";
+
+    private const string SlicDoc = "\n/// <param name=\"slic\">SLIC superpixel options, or null for the defaults.</param>";
+
+    private static readonly OnnxImageMethod[] OnnxImageMethods =
+    {
+        new("ExplainImage", "global::ShapGen.KernelImageOptions",
+            "global::ShapGen.OnnxExplain.ExplainImage(model, first, indexes, new global::ShapGen.KernelImageOptions(options ?? new global::ShapGen.KernelImageOptions()) { AxisLabels = __ShapGen_Image.Axes, ModelLayout = __ShapGen_Image.Layout }, cancellationToken: cancellationToken)",
+            "KernelSHAP on SLIC superpixels of one image, as <see cref=\"global::ShapGen.OnnxExplain\"/>.ExplainImage and DIANNA's <c>explain_image(..., method=\"KernelSHAP\")</c>"),
+        new("ExplainImageRise", "global::ShapGen.RiseOptions",
+            "global::ShapGen.OnnxExplain.Rise(model, first, indexes, options, __ShapGen_Image.Axes, cancellationToken: cancellationToken)",
+            "RISE (random masks) on one image, as <see cref=\"global::ShapGen.OnnxExplain\"/>.Rise and DIANNA's <c>explain_image(..., method=\"RISE\")</c>"),
+        new("ExplainImageLime", "global::ShapGen.LimeOptions",
+            "global::ShapGen.OnnxExplain.Lime(model, first, indexes, options, slic, hideColor, __ShapGen_Image.Axes, cancellationToken: cancellationToken)",
+            "LIME on SLIC superpixels of one image, as <see cref=\"global::ShapGen.OnnxExplain\"/>.Lime and DIANNA's <c>explain_image(..., method=\"LIME\")</c>",
+            Slic + "double? hideColor = null, ",
+            SlicDoc + "\n/// <param name=\"hideColor\">The value of a hidden superpixel, or null for each superpixel's mean (lime's default).</param>"),
+        new("ExplainImageFeatureAblation", "global::ShapGen.FeatureAblationOptions",
+            "global::ShapGen.OnnxExplain.FeatureAblation(model, first, indexes, options, slic, __ShapGen_Image.Axes, cancellationToken: cancellationToken)",
+            "Feature ablation of SLIC superpixels of one image, as <see cref=\"global::ShapGen.OnnxExplain\"/>.FeatureAblation (Captum's FeatureAblation)",
+            Slic, SlicDoc),
+        new("ExplainImageOcclusion", "global::ShapGen.OcclusionOptions",
+            "global::ShapGen.OnnxExplain.Occlusion(model, first, indexes, options, __ShapGen_Image.Axes, cancellationToken: cancellationToken)",
+            "Occlusion with sliding windows over one image, as <see cref=\"global::ShapGen.OnnxExplain\"/>.Occlusion (Captum's Occlusion)"),
+    };
+
+    /// <summary>The image entries (OnnxExplain's one-image methods, typed): the image is a one-sample Batch (its shape checked at compile time) in the model's own layout.</summary>
+    private static void WriteOnnxImageEntries(SourceWriter writer, OnnxModelSpec onnx)
     {
         var model = onnx.Model;
         string label = LabelType(model) ?? "int";
@@ -123,33 +155,49 @@ internal static partial class ModelEmitter
         string axes = onnx.ImageChannelsLast ? "\"height\", \"width\", \"channels\"" : "\"channels\", \"height\", \"width\"";
         string layout = onnx.ImageChannelsLast ? "channels last, [height, width, channels]" : "channels first, [channels, height, width]";
         writer.WriteLine($$"""
-            /// <summary>
-            /// KernelSHAP on SLIC superpixels of one image, as <see cref="global::ShapGen.OnnxExplain"/>.ExplainImage and DIANNA's
-            /// <c>explain_image(..., method="KernelSHAP")</c>, with labels by name: one heatmap per requested label, the Shapley value
-            /// of every superpixel, the segmentation and the base value. The image is in the model's own layout ({{layout}}).
-            /// </summary>
-            /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
-            /// <param name="image">A batch of exactly one image, {{BatchShape(model.Inputs[0])}} with N = 1.</param>
-            /// <param name="labels">The outputs to explain.</param>
-            /// <param name="options">KernelSHAP, SLIC and image options (DIANNA's keywords); AxisLabels is set from the model's layout.</param>
-            /// <param name="cancellationToken">Checked before every model batch.</param>
-            /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
-            /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+            /// <summary>What the image entries share: the model's image layout, and the checks and conversions of their arguments.</summary>
             {{GeneratedCode}}
-            public static global::ShapGen.ImageExplanation ExplainImage(global::ShapGen.OnnxModel model, Batch image, {{label}}[] labels,
-                                                                       global::ShapGen.KernelImageOptions? options = null,
-                                                                       global::System.Threading.CancellationToken cancellationToken = default)
+            private static class __ShapGen_Image
             {
-                if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-                if (labels is null) throw new global::System.ArgumentNullException(nameof(labels));
-                if (image.Count != 1)
-                    throw new global::System.ArgumentException($"ExplainImage explains one image; the batch holds {image.Count}.", nameof(image));
-                __ShapGen_Meta.Signature.Check(model ?? throw new global::System.ArgumentNullException(nameof(model)));
-                var indexes = global::System.Array.ConvertAll(labels, label => {{index}});
-                var layout = new global::ShapGen.KernelImageOptions(options ?? new global::ShapGen.KernelImageOptions()) { AxisLabels = new[] { {{axes}} }, ModelLayout = global::ShapGen.ImageLayout.{{(onnx.ImageChannelsLast ? "ChannelsLast" : "ChannelsFirst")}} };
-                using var first = image.ToArray()[0][0];
-                return global::ShapGen.OnnxExplain.ExplainImage(model, first, indexes, layout, cancellationToken: cancellationToken);
+                internal static readonly string[] Axes = { {{axes}} };
+                internal static readonly global::ShapGen.ImageLayout Layout = global::ShapGen.ImageLayout.{{(onnx.ImageChannelsLast ? "ChannelsLast" : "ChannelsFirst")}};
+
+                /// <summary>Checks the model's signature and that the batch holds one image; returns that image (dispose it) and the output indexes of the labels.</summary>
+                internal static (global::TorchSharp.torch.Tensor Image, int[] Indexes) Arguments(global::ShapGen.OnnxModel model, Batch image, {{label}}[] labels)
+                {
+                    if (image is null) throw new global::System.ArgumentNullException(nameof(image));
+                    if (labels is null) throw new global::System.ArgumentNullException(nameof(labels));
+                    if (image.Count != 1)
+                        throw new global::System.ArgumentException($"An image entry explains one image; the batch holds {image.Count}.", nameof(image));
+                    __ShapGen_Meta.Signature.Check(model ?? throw new global::System.ArgumentNullException(nameof(model)));
+                    return (image.ToArray()[0][0], global::System.Array.ConvertAll(labels, label => {{index}}));
+                }
             }
             """);
+        foreach (var method in OnnxImageMethods)
+        {
+            writer.WriteLine($$"""
+
+                /// <summary>
+                /// {{method.What}}, with labels by name: one heatmap per requested label, the value of every feature, and the
+                /// base value. The image is in the model's own layout ({{layout}}).
+                /// </summary>
+                /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
+                /// <param name="image">A batch of exactly one image, {{BatchShape(model.Inputs[0])}} with N = 1.</param>
+                /// <param name="labels">The outputs to explain.</param>
+                /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>{{method.ExtraDocs}}
+                /// <param name="cancellationToken">Checked before every model batch.</param>
+                /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
+                /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+                {{GeneratedCode}}
+                public static global::ShapGen.ImageExplanation {{method.Name}}(global::ShapGen.OnnxModel model, Batch image, {{label}}[] labels, {{method.Options}}? options = null,
+                                                                   {{method.ExtraParameters}}global::System.Threading.CancellationToken cancellationToken = default)
+                {
+                    var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+                    using (first)
+                        return {{method.Call}};
+                }
+                """);
+        }
     }
 }

@@ -20,7 +20,9 @@ public readonly record struct JobProgress(int ShardsDone, int ShardCount, long R
 /// <param name="Resumed">Shards found written and verified in the folder, not recomputed.</param>
 /// <param name="ReRuns">Shard runs repeated because their worker died or their file failed verification.</param>
 /// <param name="Outcomes">One per shard computed in this run, in completion order.</param>
-public sealed record JobResult(string MergedPath, int ShardCount, int Resumed, int ReRuns, IReadOnlyList<ShardOutcome> Outcomes);
+/// <param name="Seconds">The run, from planning to the merged file.</param>
+/// <param name="MergeSeconds">The merge alone.</param>
+public sealed record JobResult(string MergedPath, int ShardCount, int Resumed, int ReRuns, IReadOnlyList<ShardOutcome> Outcomes, double Seconds, double MergeSeconds);
 
 /// <summary>Settings of a coordinator run.</summary>
 public sealed class JobRunOptions
@@ -63,6 +65,7 @@ public static class ClusterJob
         ArgumentNullException.ThrowIfNull(job);
         job.Validate();
         options ??= new JobRunOptions();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var log = options.Logger ?? NullLogger.Instance;
         var store = new ShardStore(outputFolder, job);
         store.Claim();
@@ -91,6 +94,7 @@ public static class ClusterJob
 
         var directory = client.GetGrain<IWorkerDirectoryGrain>(0);
         var running = new List<Assignment>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
         var lost = new HashSet<string>(StringComparer.Ordinal);
         var attempts = new Dictionary<int, int>();
         var outcomes = new List<ShardOutcome>();
@@ -111,7 +115,13 @@ public static class ClusterJob
                 if (pending.Count > 0)
                 {
                     var busy = running.Select(r => r.Worker).ToHashSet(StringComparer.Ordinal);
-                    var free = (await directory.Workers()).Where(w => !lost.Contains(w) && !busy.Contains(w)).ToArray();
+                    try { known.UnionWith(await directory.Workers().WaitAsync(options.PingTimeout, cancellationToken)); }
+                    catch (Exception e) when (e is TimeoutException or OrleansException)
+                    {
+                        // The directory's silo may have died: it comes back elsewhere; until then the workers already known serve.
+                        log.LogDebug("The worker directory did not answer ({Error}); using the {Count} workers known", e.Message, known.Count);
+                    }
+                    var free = known.Where(w => !lost.Contains(w) && !busy.Contains(w)).Order(StringComparer.Ordinal).ToArray();
                     if (free.Length > 0 || running.Count > 0) lastWorkerSeen = DateTime.UtcNow;
                     else if (DateTime.UtcNow - lastWorkerSeen > options.NoWorkerTimeout)
                         throw new TimeoutException($"No ShapGen worker has been available for {options.NoWorkerTimeout.TotalSeconds:F0} s; {pending.Count} shard(s) wait. Start workers (silos with AddShapGenWorkers) in this cluster.");
@@ -172,9 +182,30 @@ public static class ClusterJob
                 catch (Exception) { /* their outcome no longer matters: the job has already failed or been cancelled */ }
         }
         cancellationToken.ThrowIfCancellationRequested();
+        double mergeStart = clock.Elapsed.TotalSeconds;
         string merged = store.Merge(plan);
+        double mergeSeconds = clock.Elapsed.TotalSeconds - mergeStart;
         log.LogInformation("Merged {Count} shards into {Path}", plan.Count, merged);
-        return new JobResult(merged, plan.Count, resumed, reRuns, outcomes);
+        return new JobResult(merged, plan.Count, resumed, reRuns, outcomes, clock.Elapsed.TotalSeconds, mergeSeconds);
+    }
+
+    /// <summary>Waits until the cluster's directory lists at least <paramref name="count"/> workers; returns them.</summary>
+    /// <exception cref="TimeoutException">Fewer joined within <paramref name="timeout"/>.</exception>
+    public static async Task<string[]> WaitForWorkersAsync(IClusterClient client, int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var directory = client.GetGrain<IWorkerDirectoryGrain>(0);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            string[] workers;
+            try { workers = await directory.Workers().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken); }
+            catch (Exception e) when (e is TimeoutException or OrleansException) { workers = Array.Empty<string>(); }
+            if (workers.Length >= count) return workers;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{workers.Length} of {count} ShapGen workers joined within {timeout.TotalSeconds:F0} s: [{string.Join(", ", workers)}].");
+            await Task.Delay(200, cancellationToken);
+        }
     }
 
     /// <summary>A shard out at a worker, and the worker's last sign of life.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -12,9 +13,17 @@ using static TorchSharp.torch;
 
 namespace ShapGen.ScaleOut;
 
-/// <summary>What a worker reports for a shard it wrote.</summary>
+/// <summary>What a worker reports for a shard it wrote, with where its time went.</summary>
+/// <param name="Shard">The shard's number.</param>
+/// <param name="Worker">The worker's key.</param>
+/// <param name="Sha256">The checksum of the shard's .npz.</param>
+/// <param name="Seconds">The whole call on the worker.</param>
+/// <param name="LoadSeconds">Opening the data and building the explainer (model load): non-zero on a worker's first shard of a job.</param>
+/// <param name="ExplainSeconds">Reading the rows and explaining them.</param>
+/// <param name="WriteSeconds">Writing the .npz and its manifest (with the checksum).</param>
 [GenerateSerializer, Immutable]
-public sealed record ShardOutcome([property: Id(0)] int Shard, [property: Id(1)] string Worker, [property: Id(2)] string Sha256, [property: Id(3)] double Seconds);
+public sealed record ShardOutcome([property: Id(0)] int Shard, [property: Id(1)] string Worker, [property: Id(2)] string Sha256, [property: Id(3)] double Seconds,
+                                  [property: Id(4)] double LoadSeconds, [property: Id(5)] double ExplainSeconds, [property: Id(6)] double WriteSeconds);
 
 /// <summary>
 /// A worker: one device (a CUDA device or the CPU) of one silo. Its key is <c>{silo address}/{device}</c>; it runs
@@ -94,18 +103,23 @@ internal sealed class ShardWorkerGrain(ShardExplainerRegistry registry, ILocalSi
         ArgumentNullException.ThrowIfNull(job);
         string worker = this.GetPrimaryKeyString();
         var store = new ShardStore(outputFolder, job);
-        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
         // Model and data stay loaded between shards of one job: loading is the fixed cost of a worker, paid once.
         if (_loadedJob != store.Fingerprint) Load(job, store.Fingerprint, WorkerKeys.Parse(worker).Device);
-        var manifest = await Task.Run(() =>
+        double load = clock.Elapsed.TotalSeconds;
+        var (manifest, explain, write) = await Task.Run(() =>
         {
             using var scope = NewDisposeScope();
+            var start = clock.Elapsed.TotalSeconds;
             using var result = _explainer!.Explain(_source!.ReadRows(range.Start, range.Count), range.Start, job.Seed, cancellationToken);
-            return store.Write(range, result, worker);
+            var explained = clock.Elapsed.TotalSeconds;
+            var written = store.Write(range, result, worker);
+            return (written, explained - start, clock.Elapsed.TotalSeconds - explained);
         }, cancellationToken);
-        double seconds = (DateTime.UtcNow - started).TotalSeconds;
-        logger.LogInformation("Worker {Worker} wrote {Shard} in {Seconds:F2} s", worker, range, seconds);
-        return new ShardOutcome(range.Index, worker, manifest.Sha256, seconds);
+        double seconds = clock.Elapsed.TotalSeconds;
+        logger.LogInformation("Worker {Worker} wrote {Shard} in {Seconds:F2} s (load {Load:F2} s, explain {Explain:F2} s, write {Write:F3} s)",
+                              worker, range, seconds, load, explain, write);
+        return new ShardOutcome(range.Index, worker, manifest.Sha256, seconds, load, explain, write);
     }
 
     private void Load(ExplainJob job, string fingerprint, string device)

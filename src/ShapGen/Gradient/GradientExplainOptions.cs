@@ -112,16 +112,20 @@ public sealed class GradientDraws
 
     internal double Alpha(long sample, long draw) => _alpha[sample, draw];
 
-    /// <summary>Throws unless the draws fit an explanation of <paramref name="samples"/> samples against <paramref name="backgroundRows"/> rows.</summary>
-    internal void Check(long samples, int nsamples, long backgroundRows)
+    /// <summary>
+    /// Throws unless the draws cover samples <paramref name="first"/> … <paramref name="first"/> + <paramref name="samples"/> − 1
+    /// with <paramref name="nsamples"/> draws each, against <paramref name="backgroundRows"/> rows.
+    /// </summary>
+    internal void Check(long first, long samples, int nsamples, long backgroundRows)
     {
-        if (SampleCount != samples)
+        if (SampleCount < first + samples)
             throw new ArgumentException(
-                $"options.Draws has draws for {SampleCount} sample(s) but {samples} are explained; give one row of draws per explained sample.", "options");
+                $"options.Draws has draws for {SampleCount} sample(s) but samples {first} to {first + samples - 1} are explained " +
+                "(SampleIndexOffset + the rows given); give one row of draws per explained sample.", "options");
         if (DrawCount != nsamples)
             throw new ArgumentException(
                 $"options.Draws has {DrawCount} draw(s) per sample but NSamples is {nsamples}; set NSamples = {DrawCount}.", "options");
-        for (int s = 0; s < SampleCount; s++)
+        for (long s = first; s < first + samples; s++)
             for (int d = 0; d < DrawCount; d++)
                 if (_index[s, d] >= backgroundRows)
                     throw new ArgumentException(
@@ -200,8 +204,9 @@ public sealed class GradientExplainOptions : ExplainOptions
 
     /// <summary>
     /// Draws to use instead of ShapGen's seeded ones (e.g. shap's, recorded in Python), one row per explained sample
-    /// and <see cref="NSamples"/> columns; null (the default) draws with <see cref="ExplainOptions.Seed"/>. Local
-    /// smoothing noise still comes from ShapGen's seeded draws.
+    /// and <see cref="NSamples"/> columns; null (the default) draws with <see cref="ExplainOptions.Seed"/>. Row
+    /// <see cref="ExplainOptions.SampleIndexOffset"/> + s serves the call's sample s, so a split run replays the same
+    /// draws. Local smoothing noise still comes from ShapGen's seeded draws.
     /// </summary>
     public GradientDraws? Draws { get; set; }
 }

@@ -147,7 +147,7 @@ public sealed class GradientExplainer : IDisposable
         options ??= new GradientExplainOptions();
         EngineChecks.Options(options, OutputCount);
         long n = EngineChecks.Inputs(inputs, _inputShapes, _inputTypes, _device, _inputNames);
-        options.Draws?.Check(n, options.NSamples, BackgroundCount);
+        options.Draws?.Check(options.SampleIndexOffset, n, options.NSamples, BackgroundCount);
         cancellationToken.ThrowIfCancellationRequested();
 
         int samples = options.NSamples;
@@ -175,7 +175,7 @@ public sealed class GradientExplainer : IDisposable
 
         bool shapLayer = _layer is not null && options.LayerRule == LayerAttributionRule.ShapActivation;
         var plan = new DrawPlan(inputs, explained, _explainedBackground!, samples, k, ranked, outputIndexes, SampleDraws.For(options),
-                                options.Draws, shapLayer, options.LocalSmoothing, options.ReturnVariances, mode, fx, expected, cancellationToken);
+                                options.Draws, options.SampleIndexOffset, shapLayer, options.LocalSmoothing, options.ReturnVariances, mode, fx, expected, cancellationToken);
         double bytesPerRow = EstimateBytesPerRow(plan);
         long rows = Batching.RowsPerBatch(bytesPerRow * (mode == GradientOutputMode.Replicate ? k : 1), _device, options, Engine);
         if (rows >= samples) rows = rows / samples * samples;
@@ -317,7 +317,7 @@ public sealed class GradientExplainer : IDisposable
     private const long NoiseChunk = 64;
 
     private sealed record DrawPlan(Tensor[] Inputs, Tensor[] Explained, Tensor[] Background, int Samples, int K, bool Ranked,
-                                   Tensor? OutputIndexes, SampleDraws Draws, GradientDraws? GivenDraws, bool ShapLayer,
+                                   Tensor? OutputIndexes, SampleDraws Draws, GradientDraws? GivenDraws, long FirstSample, bool ShapLayer,
                                    double Sigma, bool Variances,
                                    GradientOutputMode Mode, Tensor Fx, Tensor Expected, CancellationToken Cancellation);
 
@@ -365,8 +365,8 @@ public sealed class GradientExplainer : IDisposable
             for (long s = b.FirstSample; s < b.FirstSample + b.Count; s++)
                 for (long d = b.Before; d < b.Before + b.Draws; d++, row++)
                 {
-                    index[row] = plan.GivenDraws?.Index(s, d) ?? plan.Draws.Index(DrawPurpose.BackgroundIndex, s, d, rows);
-                    alpha[row] = plan.GivenDraws?.Alpha(s, d) ?? plan.Draws.Uniform(DrawPurpose.Alpha, s, d);
+                    index[row] = plan.GivenDraws?.Index(plan.FirstSample + s, d) ?? plan.Draws.Index(DrawPurpose.BackgroundIndex, s, d, rows);
+                    alpha[row] = plan.GivenDraws?.Alpha(plan.FirstSample + s, d) ?? plan.Draws.Uniform(DrawPurpose.Alpha, s, d);
                 }
         return (tensor(index, int64).to(_device), tensor(alpha, float64).to(_device));
     }

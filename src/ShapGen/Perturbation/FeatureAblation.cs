@@ -36,16 +36,18 @@ public sealed class FeatureAblation : PerturbationExplainer
         options ??= new FeatureAblationOptions();
         using var scope = NewDisposeScope();
         var run = Start(inputs, options);
-        var (maps, m) = run.FeatureMaps(options.FeatureGroups);
+        var (maps, m) = run.SampleFeatureMaps(options.FeatureGroups, options.SampleFeatureGroups); // [N, D_i] each
         long n = run.SampleCount;
         var features = arange(m, int64, run.Device).unsqueeze(0);
         var outputs = run.Evaluate(n * m, (start, count) =>
         {
             var rows = arange(start, start + count, int64, run.Device);
+            var samples = rows.div(m, rounding_mode: RoundingMode.floor);
             var ablated = features.eq(rows.remainder(m).unsqueeze(1)); // [count, M]
-            return (rows.div(m, rounding_mode: RoundingMode.floor), maps.Select(map => ablated.index_select(1, map)).ToArray());
+            return (samples, maps.Select(map => ablated.gather(1, map.index_select(0, samples))).ToArray());
         }, options, cancellationToken);
         var diff = run.Fx.unsqueeze(1) - outputs.view(n, m, -1); // [N, M, K]
-        return run.Finish(maps.Select(map => diff.index_select(1, map)).ToArray(), options);
+        long k = diff.shape[2];
+        return run.Finish(maps.Select(map => diff.gather(1, map.unsqueeze(2).expand(n, map.shape[1], k))).ToArray(), options);
     }
 }

@@ -6,7 +6,8 @@ namespace ShapGen;
 
 /// <summary>
 /// What the perturbation explainers (<see cref="FeatureAblation"/>, <see cref="Occlusion"/>,
-/// <see cref="ShapleyValueSampling"/>) share: the model, the names of its outputs and inputs, and the start of a run.
+/// <see cref="ShapleyValueSampling"/>, <see cref="Rise"/>, <see cref="Lime"/>, <see cref="Partition"/>) share: the model,
+/// the names of its outputs and inputs, and the start of a run.
 /// </summary>
 public abstract class PerturbationExplainer
 {

@@ -10,9 +10,9 @@ namespace ShapGen;
 /// The perturbation methods on one image, as DIANNA's <c>explain_image</c> calls them, for any one-input image model
 /// (TorchSharp module, delegate or ONNX adapter; <c>OnnxExplain</c> reads the layout from the file). Each returns the
 /// <see cref="ImageExplanation"/> KernelSHAP's image path returns, so <c>ImagePlot.Save</c> draws them alike:
-/// per requested label a heatmap [H, W] (the mean over channels of the method's map), the per-segment values in
-/// <see cref="ImageExplanation.ShapleyValues"/> (superpixels for LIME and feature ablation, single pixels for RISE
-/// and occlusion), <see cref="ImageExplanation.BaseValues"/> = f(baseline image) and
+/// per requested label a heatmap [H, W] (the mean over channels of the method's map; the sum for the additive
+/// Partition explainer), the per-segment values in <see cref="ImageExplanation.ShapleyValues"/> (superpixels for LIME
+/// and feature ablation, single pixels for RISE, occlusion and Partition), <see cref="ImageExplanation.BaseValues"/> = f(baseline image) and
 /// <see cref="ImageExplanation.ModelOutputs"/> = f(image).
 /// </summary>
 public static class PerturbationImageExplainer
@@ -108,13 +108,32 @@ public static class PerturbationImageExplainer
         }, cancellationToken);
 
     /// <summary>
+    /// shap's Partition explainer on one image (<c>shap.Explainer(f, shap.maskers.Image("blur(128,128)", shape))</c>):
+    /// Owen values over shap's recursive split of the pixel grid, each pixel's value summed over its channels, so every
+    /// heatmap adds up to f(image) − f(masked image) exactly.
+    /// </summary>
+    /// <param name="model">A one-input model taking [N, C, H, W] or [N, H, W, C] (see <paramref name="modelLayout"/>).</param>
+    /// <param name="image">One image: [H, W], [H, W, C], [C, H, W] (see <paramref name="axisLabels"/>), or one of these with a batch of 1.</param>
+    /// <param name="labels">Model outputs to explain.</param>
+    /// <param name="options">MaxEvals, the masker (<see cref="PartitionOptions.Blur"/> or the baseline), batching; its Layout is replaced by the model's.</param>
+    /// <param name="axisLabels">Names of the image's axes; null guesses the channel axis.</param>
+    /// <param name="modelLayout">The model's input layout; null uses the image's own.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    public static ImageExplanation Partition(ExplainableModel model, Tensor image, IReadOnlyList<int> labels, PartitionOptions? options = null,
+                                             IReadOnlyList<string>? axisLabels = null, ImageLayout? modelLayout = null,
+                                             CancellationToken cancellationToken = default) =>
+        Run(model, image, labels, axisLabels, modelLayout, slic: null, (sample, layout, _, _) =>
+            new ShapGen.Partition(model).Explain(new[] { sample }, new PartitionOptions(options ?? new PartitionOptions()) { Layout = layout }, cancellationToken),
+            cancellationToken, sumChannels: true);
+
+    /// <summary>
     /// Checks the model, image and labels, builds the model's sample [1, …] and (when <paramref name="slic"/> is given)
     /// the superpixels, runs the method and gathers the requested labels' maps.
     /// </summary>
     internal static ImageExplanation Run(ExplainableModel model, Tensor image, IReadOnlyList<int> labels, IReadOnlyList<string>? axisLabels,
                                          ImageLayout? modelLayout, SlicOptions? slic,
                                          Func<Tensor, ImageLayout, Segmentation?, KernelFeatureGroups?, Explanation> explain,
-                                         CancellationToken cancellationToken)
+                                         CancellationToken cancellationToken, bool sumChannels = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(image);
@@ -160,10 +179,12 @@ public static class PerturbationImageExplainer
         for (int o = 0; o < k; o++)
         {
             var map = explanation[o, 0][0].to_type(float64);
-            var perPixel = (layout == ImageLayout.ChannelsFirst ? map.mean(new long[] { 0 }) : map.mean(new long[] { 2 })).cpu().contiguous().data<double>().ToArray();
+            var channelAxis = new long[] { layout == ImageLayout.ChannelsFirst ? 0 : 2 };
+            var perPixel = (sumChannels ? map.sum(channelAxis) : map.mean(channelAxis)).cpu().contiguous().data<double>().ToArray();
             for (int p = 0; p < perPixel.Length; p++) values[0, o, seg[p]] = perPixel[p]; // one value per segment
         }
-        var fx = model.Forward(new[] { sample }).reshape(-1).to_type(float64).cpu().data<double>().ToArray();
+        double[] fx;
+        using (no_grad()) fx = model.Forward(new[] { sample }).reshape(-1).to_type(float64).cpu().data<double>().ToArray();
         var fb = explanation.ExpectedValues.reshape(-1).to_type(float64).cpu().data<double>().ToArray();
         var outputs = new double[1, k];
         for (int o = 0; o < k; o++) outputs[0, o] = fx[o];

@@ -51,13 +51,23 @@ public sealed class FeatureAblationOptions : PerturbationOptions
 
     /// <summary>Copies every option of <paramref name="other"/>.</summary>
     /// <param name="other">The options to copy.</param>
-    public FeatureAblationOptions(FeatureAblationOptions other) : base(other) => FeatureGroups = other.FeatureGroups;
+    public FeatureAblationOptions(FeatureAblationOptions other) : base(other)
+    {
+        FeatureGroups = other.FeatureGroups;
+        SampleFeatureGroups = other.SampleFeatureGroups;
+    }
 
     /// <summary>
     /// Captum's <c>feature_mask</c>: which elements are removed together (one id may span inputs). Null: every element
     /// is its own feature.
     /// </summary>
     public KernelFeatureGroups? FeatureGroups { get; set; }
+
+    /// <summary>
+    /// Captum's <c>feature_mask</c> with a batch dimension: one grouping per explained sample (instead of
+    /// <see cref="FeatureGroups"/>). Every sample runs as many perturbations as the largest grouping has features.
+    /// </summary>
+    public IReadOnlyList<KernelFeatureGroups>? SampleFeatureGroups { get; set; }
 }
 
 /// <summary>Options of <see cref="Occlusion"/> (Captum's <c>Occlusion.attribute</c>).</summary>
@@ -106,6 +116,7 @@ public sealed class ShapleyValueSamplingOptions : PerturbationOptions
         _nSamples = other._nSamples;
         Antithetic = other.Antithetic;
         FeatureGroups = other.FeatureGroups;
+        SampleFeatureGroups = other.SampleFeatureGroups;
     }
 
     /// <summary>Captum's <c>n_samples</c>: random feature permutations per explained sample; at least 1 (default 25).</summary>
@@ -123,6 +134,12 @@ public sealed class ShapleyValueSamplingOptions : PerturbationOptions
 
     /// <summary>Captum's <c>feature_mask</c>: which elements join a coalition together. Null: every element alone.</summary>
     public KernelFeatureGroups? FeatureGroups { get; set; }
+
+    /// <summary>
+    /// Captum's <c>feature_mask</c> with a batch dimension: one grouping per explained sample (instead of
+    /// <see cref="FeatureGroups"/>). Every sample runs as many perturbations as the largest grouping has features.
+    /// </summary>
+    public IReadOnlyList<KernelFeatureGroups>? SampleFeatureGroups { get; set; }
 }
 
 /// <summary>Options of <see cref="Rise"/> (DIANNA's <c>RISEImage</c>: <c>n_masks</c>, <c>feature_res</c>, <c>p_keep</c>).</summary>

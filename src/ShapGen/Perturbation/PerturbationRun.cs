@@ -232,19 +232,47 @@ internal sealed class PerturbationRun
     public (Tensor[] Maps, long FeatureCount) FeatureMaps(KernelFeatureGroups? groups)
     {
         groups ??= KernelFeatureGroups.PerElement(SampleShapes);
-        if (groups.InputCount != _flat.Length)
-            throw new ArgumentException($"FeatureGroups covers {groups.InputCount} input(s); the model takes {_flat.Length}.", "options");
-        var maps = new Tensor[_flat.Length];
-        for (int i = 0; i < maps.Length; i++)
-        {
-            var map = groups.Map(i);
-            if (map.Length != Sizes[i])
-                throw new ArgumentException(
-                    $"FeatureGroups maps {map.Length} element(s) of input {i}; one sample of it has {Sizes[i]} " +
-                    $"(shape {Shapes.Format(SampleShapes[i])}).", "options");
-            maps[i] = tensor(map.Select(f => (long)f).ToArray(), int64).to(Device);
-        }
+        var maps = Enumerable.Range(0, _flat.Length).Select(i => tensor(CheckedMap(groups, i, "FeatureGroups"), int64).to(Device)).ToArray();
         return (maps, groups.FeatureCount);
+    }
+
+    /// <summary>
+    /// Each input's element→feature map per sample, [N, D_i] int64 (Captum's <c>feature_mask</c> with a batch dimension):
+    /// <paramref name="perSample"/> when given (one grouping per explained sample; the feature count is the largest, a
+    /// sample's missing ids simply cover no element), else <paramref name="shared"/> for every sample.
+    /// </summary>
+    public (Tensor[] Maps, long FeatureCount) SampleFeatureMaps(KernelFeatureGroups? shared, IReadOnlyList<KernelFeatureGroups>? perSample)
+    {
+        long n = SampleCount;
+        if (perSample is null)
+        {
+            var (maps, m) = FeatureMaps(shared);
+            return (maps.Select(map => map.unsqueeze(0).expand(n, map.shape[0])).ToArray(), m);
+        }
+        if (shared is not null)
+            throw new ArgumentException("Give FeatureGroups (one grouping for all samples) or SampleFeatureGroups (one per sample), not both.", "options");
+        if (perSample.Count != n)
+            throw new ArgumentException($"SampleFeatureGroups has {perSample.Count} grouping(s); {n} sample(s) are explained: give one per sample.", "options");
+        var rows = new long[_flat.Length][];
+        for (int i = 0; i < rows.Length; i++) rows[i] = new long[n * Sizes[i]];
+        for (int s = 0; s < n; s++)
+        {
+            var groups = perSample[s] ?? throw new ArgumentNullException("options", $"SampleFeatureGroups[{s}] is null.");
+            for (int i = 0; i < rows.Length; i++) CheckedMap(groups, i, $"SampleFeatureGroups[{s}]").CopyTo(rows[i], s * Sizes[i]);
+        }
+        return (rows.Select((r, i) => tensor(r, new[] { n, Sizes[i] }, int64).to(Device)).ToArray(), perSample.Max(g => g.FeatureCount));
+    }
+
+    private long[] CheckedMap(KernelFeatureGroups groups, int input, string what)
+    {
+        if (groups.InputCount != _flat.Length)
+            throw new ArgumentException($"{what} covers {groups.InputCount} input(s); the model takes {_flat.Length}.", "options");
+        var map = groups.Map(input);
+        if (map.Length != Sizes[input])
+            throw new ArgumentException(
+                $"{what} maps {map.Length} element(s) of input {input}; one sample of it has {Sizes[input]} " +
+                $"(shape {Shapes.Format(SampleShapes[input])}).", "options");
+        return map.Select(f => (long)f).ToArray();
     }
 
     private Tensor Forward(Tensor[] inputs) => _model.Forward(inputs);

@@ -38,7 +38,7 @@ public sealed class ShapleyValueSampling : PerturbationExplainer
         options ??= new ShapleyValueSamplingOptions();
         using var scope = NewDisposeScope();
         var run = Start(inputs, options);
-        var (maps, m) = run.FeatureMaps(options.FeatureGroups);
+        var (maps, m) = run.SampleFeatureMaps(options.FeatureGroups, options.SampleFeatureGroups); // [N, D_i] each
         long n = run.SampleCount, j = options.NSamples, steps = m - 1;
         var rank = tensor(Ranks(SampleDraws.For(options), n, j, m, options.Antithetic), new[] { n * j, m }, int64).to(run.Device);
         var outputs = run.Evaluate(n * j * steps, (start, count) =>
@@ -48,7 +48,8 @@ public sealed class ShapleyValueSampling : PerturbationExplainer
             var permutation = rows.div(steps, rounding_mode: RoundingMode.floor);
             var t = rows.remainder(steps) + 1;
             var ablated = rank.index_select(0, permutation).ge(t.unsqueeze(1)); // [count, M]
-            return (permutation.div(j, rounding_mode: RoundingMode.floor), maps.Select(map => ablated.index_select(1, map)).ToArray());
+            var samples = permutation.div(j, rounding_mode: RoundingMode.floor);
+            return (samples, maps.Select(map => ablated.gather(1, map.index_select(0, samples))).ToArray());
         }, options, cancellationToken);
         long k = run.Fx.shape[1];
         var path = cat(new[]
@@ -59,7 +60,7 @@ public sealed class ShapleyValueSampling : PerturbationExplainer
         }, 2); // [N, J, M + 1, K]: the outputs along each permutation
         var marginal = path.narrow(2, 1, m) - path.narrow(2, 0, m); // [N, J, M, K]: the change at each position
         var phi = marginal.gather(2, rank.view(n, j, m, 1).expand(n, j, m, k)).mean(new long[] { 1 }); // [N, M, K]
-        return run.Finish(maps.Select(map => phi.index_select(1, map)).ToArray(), options);
+        return run.Finish(maps.Select(map => phi.gather(1, map.unsqueeze(2).expand(n, map.shape[1], k))).ToArray(), options);
     }
 
     /// <summary>

@@ -46,11 +46,11 @@ partial class BinaryMnist
 
     /// <summary>Loads the model (explaining output 'output') and checks that it still has <see cref="Signature"/>; dispose it.</summary>
     /// <param name="path">The .onnx file at run time (e.g. copied beside the program).</param>
-    /// <param name="sessionOptions">ONNX Runtime session options, or null for the defaults.</param>
+    /// <param name="options">ONNX Runtime session options and an output transform, or null for the defaults.</param>
     /// <exception cref="global::System.InvalidOperationException">The file's model differs from the signature; the message says how.</exception>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public static global::ShapGen.OnnxModel Load(string path, global::Microsoft.ML.OnnxRuntime.SessionOptions? sessionOptions = null) =>
-        __ShapGen_Meta.Signature.Load(path, sessionOptions);
+    public static global::ShapGen.OnnxModel Load(string path, global::ShapGen.OnnxModelOptions? options = null) =>
+        __ShapGen_Meta.Signature.Load(path, options);
 
     /// <summary>
     /// A batch of inputs for <see cref="BinaryMnist"/>: one tensor per <c>forward</c> parameter, [N, …per-sample shape].
@@ -129,31 +129,125 @@ partial class BinaryMnist
                    static (engine, inputs, options, token) => engine.Explain(inputs, options, token), static explanation => new Result(explanation)) { }
     }
 
+    /// <summary>What the image entries share: the model's image layout, and the checks and conversions of their arguments.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    private static class __ShapGen_Image
+    {
+        internal static readonly string[] Axes = { "channels", "height", "width" };
+        internal static readonly global::ShapGen.ImageLayout Layout = global::ShapGen.ImageLayout.ChannelsFirst;
+
+        /// <summary>Checks the model's signature and that the batch holds one image; returns that image (dispose it) and the output indexes of the labels.</summary>
+        internal static (global::TorchSharp.torch.Tensor Image, int[] Indexes) Arguments(global::ShapGen.OnnxModel model, Batch image, Label[] labels)
+        {
+            if (image is null) throw new global::System.ArgumentNullException(nameof(image));
+            if (labels is null) throw new global::System.ArgumentNullException(nameof(labels));
+            if (image.Count != 1)
+                throw new global::System.ArgumentException($"An image entry explains one image; the batch holds {image.Count}.", nameof(image));
+            __ShapGen_Meta.Signature.Check(model ?? throw new global::System.ArgumentNullException(nameof(model)));
+            return (image.ToArray()[0][0], global::System.Array.ConvertAll(labels, label => __ShapGen_Meta.Labels.IndexOf(label)));
+        }
+    }
+
     /// <summary>
-    /// KernelSHAP on SLIC superpixels of one image, as <see cref="global::ShapGen.OnnxExplain"/>.ExplainImage and DIANNA's
-    /// <c>explain_image(..., method="KernelSHAP")</c>, with labels by name: one heatmap per requested label, the Shapley value
-    /// of every superpixel, the segmentation and the base value. The image is in the model's own layout (channels first, [channels, height, width]).
+    /// KernelSHAP on SLIC superpixels of one image, as <see cref="global::ShapGen.OnnxExplain"/>.ExplainImage and DIANNA's <c>explain_image(..., method="KernelSHAP")</c>, with labels by name: one heatmap per requested label, the value of every feature, and the
+    /// base value. The image is in the model's own layout (channels first, [channels, height, width]).
     /// </summary>
     /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
     /// <param name="image">A batch of exactly one image, [N, 1, 28, 28] with N = 1.</param>
     /// <param name="labels">The outputs to explain.</param>
-    /// <param name="options">KernelSHAP, SLIC and image options (DIANNA's keywords); AxisLabels is set from the model's layout.</param>
+    /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>
     /// <param name="cancellationToken">Checked before every model batch.</param>
     /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
     /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
     [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
-    public static global::ShapGen.ImageExplanation ExplainImage(global::ShapGen.OnnxModel model, Batch image, Label[] labels,
-                                                               global::ShapGen.KernelImageOptions? options = null,
-                                                               global::System.Threading.CancellationToken cancellationToken = default)
+    public static global::ShapGen.ImageExplanation ExplainImage(global::ShapGen.OnnxModel model, Batch image, Label[] labels, global::ShapGen.KernelImageOptions? options = null,
+                                                       global::System.Threading.CancellationToken cancellationToken = default)
     {
-        if (image is null) throw new global::System.ArgumentNullException(nameof(image));
-        if (labels is null) throw new global::System.ArgumentNullException(nameof(labels));
-        if (image.Count != 1)
-            throw new global::System.ArgumentException($"ExplainImage explains one image; the batch holds {image.Count}.", nameof(image));
-        __ShapGen_Meta.Signature.Check(model ?? throw new global::System.ArgumentNullException(nameof(model)));
-        var indexes = global::System.Array.ConvertAll(labels, label => __ShapGen_Meta.Labels.IndexOf(label));
-        var layout = new global::ShapGen.KernelImageOptions(options ?? new global::ShapGen.KernelImageOptions()) { AxisLabels = new[] { "channels", "height", "width" }, ModelLayout = global::ShapGen.ImageLayout.ChannelsFirst };
-        using var first = image.ToArray()[0][0];
-        return global::ShapGen.OnnxExplain.ExplainImage(model, first, indexes, layout, cancellationToken: cancellationToken);
+        var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+        using (first)
+            return global::ShapGen.OnnxExplain.ExplainImage(model, first, indexes, new global::ShapGen.KernelImageOptions(options ?? new global::ShapGen.KernelImageOptions()) { AxisLabels = __ShapGen_Image.Axes, ModelLayout = __ShapGen_Image.Layout }, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// RISE (random masks) on one image, as <see cref="global::ShapGen.OnnxExplain"/>.Rise and DIANNA's <c>explain_image(..., method="RISE")</c>, with labels by name: one heatmap per requested label, the value of every feature, and the
+    /// base value. The image is in the model's own layout (channels first, [channels, height, width]).
+    /// </summary>
+    /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
+    /// <param name="image">A batch of exactly one image, [N, 1, 28, 28] with N = 1.</param>
+    /// <param name="labels">The outputs to explain.</param>
+    /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
+    /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public static global::ShapGen.ImageExplanation ExplainImageRise(global::ShapGen.OnnxModel model, Batch image, Label[] labels, global::ShapGen.RiseOptions? options = null,
+                                                       global::System.Threading.CancellationToken cancellationToken = default)
+    {
+        var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+        using (first)
+            return global::ShapGen.OnnxExplain.Rise(model, first, indexes, options, __ShapGen_Image.Axes, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// LIME on SLIC superpixels of one image, as <see cref="global::ShapGen.OnnxExplain"/>.Lime and DIANNA's <c>explain_image(..., method="LIME")</c>, with labels by name: one heatmap per requested label, the value of every feature, and the
+    /// base value. The image is in the model's own layout (channels first, [channels, height, width]).
+    /// </summary>
+    /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
+    /// <param name="image">A batch of exactly one image, [N, 1, 28, 28] with N = 1.</param>
+    /// <param name="labels">The outputs to explain.</param>
+    /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>
+    /// <param name="slic">SLIC superpixel options, or null for the defaults.</param>
+    /// <param name="hideColor">The value of a hidden superpixel, or null for each superpixel's mean (lime's default).</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
+    /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public static global::ShapGen.ImageExplanation ExplainImageLime(global::ShapGen.OnnxModel model, Batch image, Label[] labels, global::ShapGen.LimeOptions? options = null,
+                                                       global::ShapGen.SlicOptions? slic = null, double? hideColor = null, global::System.Threading.CancellationToken cancellationToken = default)
+    {
+        var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+        using (first)
+            return global::ShapGen.OnnxExplain.Lime(model, first, indexes, options, slic, hideColor, __ShapGen_Image.Axes, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Feature ablation of SLIC superpixels of one image, as <see cref="global::ShapGen.OnnxExplain"/>.FeatureAblation (Captum's FeatureAblation), with labels by name: one heatmap per requested label, the value of every feature, and the
+    /// base value. The image is in the model's own layout (channels first, [channels, height, width]).
+    /// </summary>
+    /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
+    /// <param name="image">A batch of exactly one image, [N, 1, 28, 28] with N = 1.</param>
+    /// <param name="labels">The outputs to explain.</param>
+    /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>
+    /// <param name="slic">SLIC superpixel options, or null for the defaults.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
+    /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public static global::ShapGen.ImageExplanation ExplainImageFeatureAblation(global::ShapGen.OnnxModel model, Batch image, Label[] labels, global::ShapGen.FeatureAblationOptions? options = null,
+                                                       global::ShapGen.SlicOptions? slic = null, global::System.Threading.CancellationToken cancellationToken = default)
+    {
+        var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+        using (first)
+            return global::ShapGen.OnnxExplain.FeatureAblation(model, first, indexes, options, slic, __ShapGen_Image.Axes, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// Occlusion with sliding windows over one image, as <see cref="global::ShapGen.OnnxExplain"/>.Occlusion (Captum's Occlusion), with labels by name: one heatmap per requested label, the value of every feature, and the
+    /// base value. The image is in the model's own layout (channels first, [channels, height, width]).
+    /// </summary>
+    /// <param name="model">The loaded ONNX model; its signature is checked first.</param>
+    /// <param name="image">A batch of exactly one image, [N, 1, 28, 28] with N = 1.</param>
+    /// <param name="labels">The outputs to explain.</param>
+    /// <param name="options">The method's options, or null for its defaults; the image layout is set from the model.</param>
+    /// <param name="cancellationToken">Checked before every model batch.</param>
+    /// <exception cref="global::System.ArgumentException">The batch does not hold exactly one image.</exception>
+    /// <exception cref="global::System.InvalidOperationException">The model's signature differs from the one this class was generated from.</exception>
+    [global::System.CodeDom.Compiler.GeneratedCode("ShapGen.Generators", "{version}")]
+    public static global::ShapGen.ImageExplanation ExplainImageOcclusion(global::ShapGen.OnnxModel model, Batch image, Label[] labels, global::ShapGen.OcclusionOptions? options = null,
+                                                       global::System.Threading.CancellationToken cancellationToken = default)
+    {
+        var (first, indexes) = __ShapGen_Image.Arguments(model, image, labels);
+        using (first)
+            return global::ShapGen.OnnxExplain.Occlusion(model, first, indexes, options, __ShapGen_Image.Axes, cancellationToken: cancellationToken);
     }
 }

@@ -86,11 +86,15 @@ public sealed class ShapCompatGradientTests
         AssertAll(e, (k, s, i) => Mean(s, (x, r, a) => InputGradient(Point(x, r, a), k, i) * (x[i] - r[i])));
     }
 
-    [Fact]
-    public void ShapLayerRuleInterpolatesTheInputsAndMultipliesByTheLayerInput()
+    [Theory]
+    [InlineData(GradientOutputMode.RetainGraph)]
+    [InlineData(GradientOutputMode.Replicate)]
+    public void ShapLayerRuleInterpolatesTheInputsAndMultipliesByTheLayerInput(GradientOutputMode mode)
     {
         // shap: gradient 2 C_kj a_j at a = tanh(A(r + α(x − r))), times a_j itself.
-        using var e = Explain("2", Given(LayerAttributionRule.ShapActivation));
+        var options = Given(LayerAttributionRule.ShapActivation);
+        options.OutputMode = mode;
+        using var e = Explain("2", options);
         AssertAll(e, (k, s, j) => Mean(s, (x, r, a) => 2 * C[k, j] * Math.Pow(Layer(Point(x, r, a))[j], 2)));
     }
 
@@ -112,7 +116,7 @@ public sealed class ShapCompatGradientTests
         {
             Draws = new GradientDraws(new long[,] { { 0, 1, 2, 0 } }, new double[,] { { 0.1, 0.2, 0.3, 0.4 } }), NSamples = 4,
         }));
-        Assert.Contains("1 sample(s) but 2 are explained", rows.Message);
+        Assert.Contains("1 sample(s) but samples 0 to 1 are explained", rows.Message);
         var columns = Assert.Throws<ArgumentException>(() => Explain(null, new GradientExplainOptions { Draws = new GradientDraws(Index, Alpha) }));
         Assert.Contains("4 draw(s) per sample but NSamples is 200", columns.Message);
         var index = Assert.Throws<ArgumentException>(() => Explain(null, new GradientExplainOptions
@@ -133,6 +137,26 @@ public sealed class ShapCompatGradientTests
         using var alpha = full(2, 4, 0.5, dtype: float64);
         Assert.Contains("2-D integer tensor",
             Assert.Throws<ArgumentException>(() => GradientDraws.FromTensors(floatIndex, alpha)).Message);
+    }
+
+    [Fact]
+    public void A_split_run_with_SampleIndexOffset_replays_the_same_rows_of_draws()
+    {
+        using var background = Rows(Background);
+        using var x = Rows(Samples);
+        using var explainer = new GradientExplainer(Model(), new[] { background });
+        var second = Given();
+        second.SampleIndexOffset = 1;
+        using var e = explainer.Explain(new[] { x.narrow(0, 1, 1) }, second);
+        for (int k = 0; k < 2; k++)
+            for (int i = 0; i < 2; i++)
+            {
+                double want = Mean(1, (xs, r, a) => InputGradient(Point(xs, r, a), k, i) * (xs[i] - r[i]));
+                Assert.True(Math.Abs(want - e[k, 0][0][i].item<double>()) < 1e-12, $"output {k}, feature {i}");
+            }
+        second.SampleIndexOffset = 2;
+        Assert.Contains("samples 2 to 2 are explained",
+            Assert.Throws<ArgumentException>(() => explainer.Explain(new[] { x.narrow(0, 1, 1) }, second)).Message);
     }
 
     [Fact]

@@ -63,6 +63,22 @@ public sealed class OnnxModelOptionsTests
         Assert.True(a.Any(v => Math.Abs(v) > 1e-3), "the explanation is not trivially zero");
     }
 
+    [SharedDataFact(Model, Digits)]
+    public void The_perturbation_path_entries_pass_the_model_options_on()
+    {
+        using var scope = NewDisposeScope();
+        var image = OnnxKernelTests.Digit(0);
+        var hwc = new[] { "height", "width", "channels" };
+        using var plain = OnnxExplain.Occlusion(OnnxKernelTests.ModelPath, image, new[] { 1 }, axisLabels: hwc);
+        using var doubled = OnnxExplain.Occlusion(OnnxKernelTests.ModelPath, image, new[] { 1 }, axisLabels: hwc,
+            modelOptions: new OnnxModelOptions { OutputTransform = y => y * 2 });
+        // Occlusion attributions are differences of model outputs: doubling the output doubles them.
+        var a = plain.PixelAttributions[0];
+        var b = doubled.PixelAttributions[0];
+        Assert.True(a.abs().max().item<double>() > 1e-3, "the explanation is not trivially zero");
+        Assert.True((a * 2 - b).abs().max().item<double>() <= 1e-4 * (1 + b.abs().max().item<double>()));
+    }
+
     [SharedDataFact(Model)]
     public void A_transform_that_changes_the_row_count_is_refused_naming_it()
     {

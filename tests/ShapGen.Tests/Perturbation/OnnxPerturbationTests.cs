@@ -132,4 +132,23 @@ public sealed class OnnxPerturbationTests
             OnnxExplain.Rise(OnnxKernelTests.ModelPath, OnnxKernelTests.Digit(0), new[] { 2 }, new RiseOptions { NMasks = 2, PKeep = 0.5 }, Hwc));
         Assert.Contains("Label 2 is out of range: the model has 2 outputs", e.Message);
     }
+
+    [SharedDataFact("binary-mnist-model.onnx", "binary-mnist.npz")]
+    public void Partition_one_call_entry_with_shaps_blur_masker_adds_up_to_f_of_x_minus_f_of_the_blurred_image()
+    {
+        using var scope = NewDisposeScope();
+        var image = OnnxKernelTests.Digit(0);
+        using var result = OnnxExplain.Partition(OnnxKernelTests.ModelPath, image, new[] { 0, 1 }, new PartitionOptions { MaxEvals = 300, Blur = (128, 128) }, Hwc);
+        var (fx, _) = Outputs(image);
+        using var model = new OnnxModel(OnnxKernelTests.ModelPath);
+        var blurred = Partition.BoxBlur(image.permute(2, 0, 1).unsqueeze(0), ImageGeometry.Of(new[] { new long[] { 1, 28, 28 } }, ImageLayout.ChannelsFirst, "test"), 128, 128);
+        var fBlur = model.Run(blurred).data<float>().ToArray();
+        Assert.Equal(new long[] { 2, 28, 28 }, result.Heatmaps.shape);
+        for (int l = 0; l < 2; l++)
+        {
+            Assert.Equal(fBlur[l], result.BaseValues[l], 1e-5);
+            Assert.Equal(fx[l] - fBlur[l], result.Heatmaps[l].sum().item<double>(), 1e-4);
+        }
+        Assert.True(Math.Abs(fx[0] - fBlur[0]) > 1e-3, "the blurred digit should change the output");
+    }
 }

@@ -48,10 +48,10 @@ public sealed class RiseTests
     public void A_linear_model_converges_to_the_closed_form_expectation()
     {
         using var scope = NewDisposeScope();
-        const int size = 6, res = 3, cell = 2, up = (res + 1) * cell, masks = 20000;
-        const double p = 0.5, c = 1.0;
+        const int size = 6, res = 3, cell = 2, up = (res + 1) * cell, masks = 100000;
+        const double p = 0.25, c = 0.5;
         var w = new double[size * size];
-        w[7] = 2; w[20] = -2; w[33] = 2;
+        w[14] = 3; // one pixel: the map is c + 3·x₁₄·(p + (1 − p)·overlap with pixel 14), which the shifts and the bilinear weights shape
         var xs = Enumerable.Range(0, size * size).Select(i => 0.5 + 0.5 * Math.Sin(i)).ToArray();
         var wt = tensor(w, float64);
         var model = new ExplainableModel(x => (x[0].reshape(x[0].shape[0], -1).matmul(wt) + c).unsqueeze(1), 1);

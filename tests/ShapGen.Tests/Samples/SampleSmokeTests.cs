@@ -23,14 +23,14 @@ public sealed class SampleSmokeTests
     [Theory]
     [InlineData("TwoInputMnist", new[] { "two-input-flat.png", "two-input-image.png", "two-input-variances.png", "two-input-methods.png" })]
     [InlineData("FashionDeep", new[] { "fashion-deepexplainer.png" })]
-    [InlineData("OnnxKernelShap", new[] { "kernelshap-binary-mnist.png" })]
+    [InlineData("OnnxKernelShap", new[] { "kernelshap-binary-mnist.png", "methods-binary-mnist.png" })]
     [InlineData("Vgg16Layer", new[] { "vgg16-features7-ranked.png", "vgg16-features7-smoothed.png" })]
     public Task Sample_runs_with_quick_settings_and_writes_its_pictures(string sample, string[] pictures) =>
         Run(sample, pictures, "");
 
     [SharedDataFact("binary-mnist-model.onnx", "binary-mnist.npz")]
     public Task OnnxKernelShap_runs_on_the_real_model_and_digits() =>
-        Run("OnnxKernelShap", new[] { "kernelshap-binary-mnist.png" }, $"--data \"{SharedData.Dir}\"",
+        Run("OnnxKernelShap", new[] { "kernelshap-binary-mnist.png", "methods-binary-mnist.png" }, $"--data \"{SharedData.Dir}\"",
             "Explaining with ONNX model " + SharedData.File("binary-mnist-model.onnx"), "of X_test in " + SharedData.File("binary-mnist.npz"));
 
     private static async Task Run(string sample, string[] pictures, string extra, params string[] expectedInLog)
