@@ -8,16 +8,16 @@ using static TorchSharp.torch;
 namespace ShapGen.Benchmarks;
 
 /// <summary>
-/// W5: integrated gradients for all 10 outputs of a small MNIST CNN (Conv2d(1,32,3)+ReLU+Flatten+Linear(21632,10)+
+/// W6: integrated gradients for all 10 outputs of a small MNIST CNN (Conv2d(1,32,3)+ReLU+Flatten+Linear(21632,10)+
 /// Softmax), ShapGen's engine (all samples, steps and outputs from batched forwards, one backward per output) against
 /// a loop structured as Captum runs it: one target at a time, the N × n_steps scaled rows cut into chunks of
 /// internal_batch_size, a forward and a backward per chunk. Both use the midpoint rule (its points and weights are
 /// simple to write out), in the same process, phases interleaved; plus the largest difference of the results.
 /// Options: --n 10 --steps 50 --internal-batch-size 50.
 /// </summary>
-public sealed class W5CaptumLoopBenchmark : IBenchmark
+public sealed class W6CaptumLoopBenchmark : IBenchmark
 {
-    public string Name => "W5";
+    public string Name => "W6";
 
     public string Description => "IntegratedGradients, all 10 outputs of a small CNN: batched engine vs a Captum-structured loop (one target at a time, internal_batch_size)";
 
@@ -47,8 +47,8 @@ public sealed class W5CaptumLoopBenchmark : IBenchmark
         };
         var fields = new Dictionary<string, object?>
         {
-            ["workload"] = "W5", ["case"] = string.Create(CultureInfo.InvariantCulture, $"n={n},steps={steps}"),
-            ["title"] = string.Create(CultureInfo.InvariantCulture, $"W5 integrated gradients, small CNN, N = {n}, {steps} steps, 10 outputs"),
+            ["workload"] = "W6", ["case"] = string.Create(CultureInfo.InvariantCulture, $"n={n},steps={steps}"),
+            ["title"] = string.Create(CultureInfo.InvariantCulture, $"W6 integrated gradients, small CNN, N = {n}, {steps} steps, 10 outputs"),
             ["samples"] = n, ["steps"] = steps, ["internal_batch_size"] = chunk,
         };
         reporter.RunCase(fields, phases, options.Repeats, device, () => new Dictionary<string, object?>
