@@ -13,7 +13,7 @@ namespace ShapGen.Benchmarks;
 /// measured bytes per row are reported) against fixed <see cref="ExplainOptions.MaxBatchRows"/> values, interleaved,
 /// on the models of W1 (GradientExplainer, two-input MNIST CNN: costly rows), W3 (DeepExplainer, the seed CNN) and a
 /// small tabular MLP under KernelExplainer (cheap rows, where per-call overhead counts). It is the measurement behind
-/// the CPU batch target (<c>Batching.CpuTargetRows</c>).
+/// the CPU working-set rule (<c>Batching.CpuWorkingSetRows</c>).
 /// Options: --rows 32,64,128,256,512,1024,2048  --cases gradient,deep,kernel  --n 3 (gradient) / 10 (deep) / 5
 /// (kernel)  --nsamples 200 (gradient) / 2048 (kernel)  --bg 1000 (gradient) / 100 (deep, kernel).
 /// </summary>

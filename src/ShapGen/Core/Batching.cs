@@ -13,13 +13,19 @@ namespace ShapGen;
 /// </summary>
 internal static class Batching
 {
+    /// <summary>Rows per batch on the CPU when memory allows and rows are cheap (see <see cref="CpuWorkingSetBytes"/>).</summary>
+    internal const long CpuTargetRows = 2048;
+
     /// <summary>
-    /// Rows per batch on the CPU when memory allows. Wider batches stop paying off there early: past the caches a
-    /// batch streams its activations through memory once more per layer and runs slower per row (measured with
-    /// <c>ShapGen.Benchmarks rows</c>; see docs/maintainers.md). A constant, not a measured footprint, so that the
-    /// same call batches the same way every time and its float32 sums are bitwise reproducible.
+    /// Bytes one CPU batch should touch: its measured bytes per row × rows. Past the caches a wider batch streams its
+    /// activations through memory once more per layer and runs slower per row, not faster (measured with
+    /// <c>ShapGen.Benchmarks rows</c>: a CNN at 1.5 MB per row ran 4.4 s at 2,048 rows and 0.57–0.70 s at 64–256; a
+    /// tabular MLP at 424 bytes per row ran fastest at 2,048).
     /// </summary>
-    internal const long CpuTargetRows = 256;
+    internal const long CpuWorkingSetBytes = 128L << 20;
+
+    /// <summary>The fewest rows the working-set rule leaves a CPU batch, so that per-call overhead stays small.</summary>
+    internal const long CpuMinWorkingSetRows = 16;
 
     /// <summary>Rows per batch on CUDA when memory allows.</summary>
     internal const long CudaTargetRows = 32768;
@@ -52,17 +58,31 @@ internal static class Batching
     /// <summary>
     /// Rows per batch: <see cref="ExplainOptions.MaxBatchRows"/> when set; otherwise the device's target row count,
     /// lowered so that <paramref name="bytesPerRow"/> × rows fits the budget; at least <paramref name="minRows"/>.
-    /// On the CPU the target, not free memory, decides in the common case.
+    /// On the CPU the target is <see cref="CpuWorkingSetRows"/>: small models batch wide, large activations narrow.
     /// </summary>
     public static long RowsPerBatch(double bytesPerRow, Device device, ExplainOptions options, string engine, long minRows = 1)
     {
         if (options.MaxBatchRows is int cap) return Math.Max(minRows, cap);
-        long target = device.type == DeviceType.CUDA ? CudaTargetRows : CpuTargetRows;
+        long target = device.type == DeviceType.CUDA ? CudaTargetRows : CpuWorkingSetRows(bytesPerRow);
         long budget = BudgetBytes(device, options);
         long fit = bytesPerRow <= 0 ? target : (long)Math.Floor(budget / bytesPerRow);
         long rows = Math.Max(minRows, Math.Min(target, fit));
         options.Logger.LogBatchSized(engine, rows, bytesPerRow, budget);
         return rows;
+    }
+
+    /// <summary>
+    /// The CPU target: the rows whose bytes fit <see cref="CpuWorkingSetBytes"/>, between
+    /// <see cref="CpuMinWorkingSetRows"/> and <see cref="CpuTargetRows"/>, rounded down to a power of two so that the
+    /// small differences between one probe's measure and the next do not change the batches (set
+    /// <see cref="ExplainOptions.MaxBatchRows"/> to fix them outright: float32 sums can differ in the last bit
+    /// between batch sizes).
+    /// </summary>
+    internal static long CpuWorkingSetRows(double bytesPerRow)
+    {
+        if (bytesPerRow <= 0) return CpuTargetRows;
+        long rows = (long)Math.Clamp(CpuWorkingSetBytes / bytesPerRow, CpuMinWorkingSetRows, CpuTargetRows);
+        return 1L << (63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)rows));
     }
 
     /// <summary>
