@@ -4,7 +4,8 @@
 // localhost clustering. Other modes (--mode):
 //   worker        one worker silo (--redis HOST:PORT --cluster-id ID for the Redis membership store, else localhost
 //                 clustering: --silo-port/--gateway-port, and --primary-port of the first worker)
-//   coordinator   a coordinator that joins workers already running (--redis, or --gateway-ports P1,P2)
+//   coordinator   a coordinator that joins workers already running (--redis, or --gateway-ports P1,P2); with
+//                 --expect-workers N it waits until N workers have announced themselves before the job starts
 // Without --data it draws synthetic digits; with --data DIR holding MNIST IDX files it uses the real test set.
 // --verify also explains the rows in one process and checks that the merged file is the same byte for byte.
 using System;
@@ -40,7 +41,8 @@ switch (mode)
         await RunWorker();
         return 0;
     case "coordinator":
-        return await RunCoordinator(gatewayPorts: options.String("gateway-ports")?.Split(',').Select(int.Parse).ToArray(), workers: null);
+        return await RunCoordinator(gatewayPorts: options.String("gateway-ports")?.Split(',').Select(int.Parse).ToArray(), workers: null,
+                                    expectWorkers: options.Int("expect-workers", 0));
     case "run":
     {
         int count = options.Int("workers", 2);
@@ -57,7 +59,7 @@ switch (mode)
                     : new[] { "--redis", redis, "--silo-port", $"{ports[i].Silo}", "--gateway-port", $"{ports[i].Gateway}" };
                 workers.Add(StartSelf(new[] { "--mode", "worker", "--cluster-id", clusterId, "--out", options.OutputDirectory }.Concat(clustering), $"worker {i}"));
             }
-            return await RunCoordinator(ports.Select(p => p.Gateway).ToArray(), workers);
+            return await RunCoordinator(ports.Select(p => p.Gateway).ToArray(), workers, workers.Count);
         }
         finally
         {
@@ -90,7 +92,7 @@ async Task RunWorker()
     await host.RunAsync();
 }
 
-async Task<int> RunCoordinator(int[]? gatewayPorts, List<Process>? workers)
+async Task<int> RunCoordinator(int[]? gatewayPorts, List<Process>? workers, int expectWorkers)
 {
     var clock = Stopwatch.StartNew();
     int rows = options.Int("rows", 200), shardSize = options.Int("shard-size", 25), nsamples = options.Int("nsamples", 200);
@@ -116,7 +118,9 @@ async Task<int> RunCoordinator(int[]? gatewayPorts, List<Process>? workers)
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
     // Started workers: wait for all of them before the job, so that its time is the cluster's steady throughput.
-    if (workers is not null) await ClusterJob.WaitForWorkersAsync(client, workers.Count, TimeSpan.FromMinutes(2), stop.Token);
+    // Started or expected workers (--expect-workers N): wait for all of them before the job, so that its time is the
+    // cluster's steady throughput and a worker lost early leaves the others known to the job.
+    if (expectWorkers > 0) await ClusterJob.WaitForWorkersAsync(client, expectWorkers, TimeSpan.FromMinutes(2), stop.Token);
     var result = await ClusterJob.RunAsync(client, job, Path.Combine(folder, "shards"), new JobRunOptions
     {
         Logger = new ConsoleLogger(),

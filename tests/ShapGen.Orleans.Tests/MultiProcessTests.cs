@@ -80,7 +80,8 @@ public sealed class MultiProcessTests
 
     private static SampleProcess Coordinator(string cluster, string folder) =>
         SampleProcess.Start("coordinator", "--mode", "coordinator", "--redis", Redis, "--cluster-id", cluster, "--quick",
-                            "--rows", "24", "--shard-size", "2", "--nsamples", "40", "--verify", "--out", folder);
+                            "--rows", "24", "--shard-size", "2", "--nsamples", "40", "--verify", "--out", folder,
+                            "--expect-workers", "2");
 
     private static async Task WaitForShards(string folder, int count, SampleProcess coordinator)
     {
