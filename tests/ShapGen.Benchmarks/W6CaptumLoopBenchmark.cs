@@ -33,7 +33,7 @@ public sealed class W6CaptumLoopBenchmark : IBenchmark
         model.eval();
         var images = rand(new long[] { n, 1, 28, 28 }, device: device);
         var engine = new IntegratedGradients(ExplainableModel.Create(model));
-        var engineOptions = new IntegratedGradientsOptions { NSteps = steps, Method = IntegrationMethod.RiemannMiddle };
+        var engineOptions = new IntegratedGradientsOptions { NSteps = steps, Method = IntegrationMethod.RiemannMiddle, MaxBatchRows = options.Extra.ContainsKey("max-rows") ? options.GetInt("max-rows", 0) : null };
         Explanation? ours = null;
         Tensor[]? loop = null;
         var phases = new List<Phase>
