@@ -75,37 +75,6 @@ public sealed class SampleArgs
     public string Output(string fileName) => Path.Combine(OutputDirectory, fileName);
 }
 
-/// <summary>
-/// Prints progress of long steps as a bar on a terminal, or every 25% when output is redirected (the samples not
-/// yet on <see cref="SampleConsole.Progress{T}"/> use it).
-/// </summary>
-public sealed class ConsoleProgress : IProgress<ExplainProgress>
-{
-    private readonly string _label;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private int _lastQuarter = -1;
-
-    /// <summary>Creates a progress printer for one step.</summary>
-    public ConsoleProgress(string label) => _label = label;
-
-    /// <inheritdoc />
-    public void Report(ExplainProgress value)
-    {
-        double fraction = value.Fraction;
-        if (!Console.IsOutputRedirected)
-        {
-            int filled = (int)(fraction * 30);
-            Console.Write($"\r  {_label} [{new string('#', filled)}{new string('.', 30 - filled)}] {fraction,4:P0} {_clock.Elapsed.TotalSeconds,5:F1} s");
-            if (value.Done >= value.Total) Console.WriteLine();
-            return;
-        }
-        int quarter = (int)(fraction * 4);
-        if (quarter == _lastQuarter) return;
-        _lastQuarter = quarter;
-        Console.WriteLine($"  {_label}: {fraction:P0} ({_clock.Elapsed.TotalSeconds:F1} s)");
-    }
-}
-
 /// <summary>A small training loop for classifiers, with progress and accuracy.</summary>
 public static class Trainer
 {

@@ -8,6 +8,7 @@
 // without, a synthetic '0'. --model (or --data DIR with binary-mnist-model.onnx) loads another file, which must have
 // the same signature: BinaryMnist.Load checks it and says what differs.
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -41,21 +42,21 @@ else
 Console.WriteLine($"Explaining with ONNX model {onnxPath}");
 using var model = BinaryMnist.Load(onnxPath);
 var classes = new[] { BinaryMnist.Label.digit_0, BinaryMnist.Label.digit_1 };
-using var explanation = BinaryMnist.ExplainImage(model, new BinaryMnist.Batch(image), classes, new KernelImageOptions
-{
-    Kernel = { NSamples = nsamples, Seed = 0, Progress = new ConsoleProgress("KernelSHAP") },
-    Slic = { NSegments = 200, Sigma = 0 },
-    Background = 0,
-});
+using var explanation = SampleConsole.Progress("KernelSHAP", progress =>
+    BinaryMnist.ExplainImage(model, new BinaryMnist.Batch(image), classes, new KernelImageOptions
+    {
+        Kernel = { NSamples = nsamples, Seed = 0, Progress = progress },
+        Slic = { NSegments = 200, Sigma = 0 },
+        Background = 0,
+    }));
 
 string[] names = classes.Select(c => c.ToString().Replace('_', ' ')).ToArray();   // "digit 0", "digit 1"
 Console.WriteLine($"{explanation.SegmentCount} superpixels; {explanation.Features.EvaluatedCoalitions[0]} coalitions evaluated");
-for (int l = 0; l < explanation.Labels.Count; l++)
-{
-    double sum = explanation.ShapleyValues(l).Sum();
-    Console.WriteLine($"  {names[l],-8} model output {explanation.ModelOutputs[l],9:F4} = " +
-                      $"base {explanation.BaseValues[l],9:F4} + sum of Shapley values {sum,9:F4}");
-}
+SampleConsole.Table("model output = base + sum of Shapley values", new[] { "class", "model output", "base", "sum of Shapley values" },
+    Enumerable.Range(0, explanation.Labels.Count).Select(l => (IReadOnlyList<string>)new[]
+    {
+        names[l], $"{explanation.ModelOutputs[l]:F4}", $"{explanation.BaseValues[l]:F4}", $"{explanation.ShapleyValues(l).Sum():F4}",
+    }));
 // One panel per class: the heatmap over the image, one shared colour scale and bar.
 string png = options.Output("kernelshap-binary-mnist.png");
 ImagePlot.Save(png, explanation, image.reshape(28, 28, 1), new ImagePlotOptions { ColumnLabels = names });

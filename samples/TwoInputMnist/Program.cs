@@ -35,13 +35,14 @@ var testLabels = yTest.data<long>().ToArray();
 var picks = Enumerable.Range(0, testLabels.Length).Where(i => Array.IndexOf(testLabels, testLabels[i]) == i).Take(3).Select(i => (long)i).ToArray();
 var toExplain = xTest.index_select(0, tensor(picks));
 using var explainer = new TwoInputMnist.GradientExplainer(model, background);
-using var result = explainer.Explain(new TwoInputMnist.Batch(toExplain, toExplain), new GradientExplainOptions
-{
-    NSamples = options.Quick ? 20 : 200,
-    ReturnVariances = true,
-    Seed = 0,
-    Progress = new ConsoleProgress("explaining"),
-});
+using var result = SampleConsole.Progress("expected gradients", progress =>
+    explainer.Explain(new TwoInputMnist.Batch(toExplain, toExplain), new GradientExplainOptions
+    {
+        NSamples = options.Quick ? 20 : 200,
+        ReturnVariances = true,
+        Seed = 0,
+        Progress = progress,
+    }));
 
 // What the notebook prints: one list per output, one array per input, shaped like the input.
 Console.WriteLine($"{result.Explanation.OutputCount} outputs x {result.Explanation.InputCount} inputs; " +
