@@ -171,12 +171,7 @@ public sealed class MethodContractTests
         {
             var progress = new RecordingProgress();
             using (explainer.Explain(new[] { Data(2, 5) }, o => { o.Progress = progress; o.MaxBatchRows = rows; })) { }
-            var reports = progress.Reports;
-            Assert.NotEmpty(reports);
-            Assert.Single(reports, r => r.Done == r.Total);
-            Assert.Equal(reports[^1].Total, reports[^1].Done);
-            Assert.All(reports, r => Assert.Equal(reports[0].Total, r.Total));
-            Assert.True(reports.Zip(reports.Skip(1)).All(p => p.First.Done < p.Second.Done), "progress must rise");
+            ContractAssert.ProgressRisesToDoneOnce(progress.Reports);
         }
     }
 
@@ -190,12 +185,7 @@ public sealed class MethodContractTests
         {
             using var result = explainer.Explain(new[] { x }, o => { o.MaxBatchRows = 3; o.RankedOutputs = 2; });
         }
-        Once();
-        GC.Collect(); GC.WaitForPendingFinalizers();
-        long before = Tensor.TotalCount;
-        for (int i = 0; i < 15; i++) Once();
-        GC.Collect(); GC.WaitForPendingFinalizers();
-        Assert.True(Tensor.TotalCount - before <= 2, $"{method}: live tensors grew from {before} to {Tensor.TotalCount}");
+        ContractAssert.LeavesNoLiveTensors(method, Once);
         x.Dispose();
     }
 }
